@@ -1,0 +1,244 @@
+"""Stage 3: turn text into the terms the index matches on.
+
+Pipeline: tokenize -> lower-case -> (queries only) correct misspellings against the corpus's
+own vocabulary -> stem -> fold synonym phrases into one term -> drop stop words.
+Only NLTK parts that need no downloaded data are used (Snowball, edit distance); the word
+lists ship in bot/data and the clinic's synonyms file.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from nltk.metrics.distance import edit_distance
+from nltk.stem.snowball import SnowballStemmer
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+HEADING_PREFIX = "h:"  # heading terms live in their own namespace for section cues
+
+
+def read_word_list(path: Path) -> list[str]:
+    """Non-comment lines of a shipped word list, split on whitespace."""
+    words: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.lstrip().startswith("#"):
+            words.extend(line.split())
+    return words
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens; curly apostrophes and possessive 's are normalised away."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return [t[:-2] if t.endswith("'s") else t for t in TOKEN.findall(text)]
+
+
+class SynonymsError(ValueError):
+    """The synonyms file has a line that cannot be used."""
+
+
+@dataclass(frozen=True)
+class PhraseRule:
+    """A run of stems that is replaced by one term (a synonym group or a section cue)."""
+
+    stems: tuple[str, ...]
+    term: str
+
+
+def parse_synonyms(text: str, source: str = "synonyms") -> list[list[str]]:
+    """Groups of phrases, one group per non-comment line: `main, variant, variant`."""
+    groups = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        phrases = [p.strip() for p in line.split(",") if p.strip()]
+        if len(phrases) < 2:
+            raise SynonymsError(f"{source}, line {number}: a synonym line needs at least two terms separated by commas")
+        groups.append(phrases)
+    return groups
+
+
+def parse_section_cues(text: str) -> list[tuple[list[str], list[str]]]:
+    """Pairs of (heading words, cue phrases) from `heading words = cue, cue`."""
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            heading, cues = line.split("=", 1)
+            pairs.append((heading.split(), [c.strip() for c in cues.split(",") if c.strip()]))
+    return pairs
+
+
+class Analyzer:
+    """Text analysis shared by indexing and querying, so both sides agree on every term."""
+
+    def __init__(self, synonym_groups: Iterable[list[str]] = (), stop_words: Iterable[str] | None = None,
+                 section_cues: Iterable[tuple[list[str], list[str]]] | None = None) -> None:
+        self._stemmer = SnowballStemmer("english")
+        self._stems: dict[str, str] = {}
+        words = stop_words if stop_words is not None else read_word_list(DATA_DIR / "stopwords.txt")
+        self.stop_words = frozenset(words)
+        self._stop_stems = frozenset(self.stem(w) for w in self.stop_words)
+        self.synonym_words: frozenset[str] = frozenset()
+        self._synonyms = self._compile(self._synonym_rules(synonym_groups))
+        cues = section_cues if section_cues is not None else parse_section_cues(
+            (DATA_DIR / "section_cues.txt").read_text(encoding="utf-8"))
+        self._cues = self._compile(self._cue_rules(cues))
+
+    @classmethod
+    def from_files(cls, synonyms_file: Path | None) -> "Analyzer":
+        groups: list[list[str]] = []
+        if synonyms_file is not None:
+            try:
+                text = synonyms_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise SynonymsError(f"{synonyms_file}: cannot be read as UTF-8 text ({error.__class__.__name__})") from None
+            groups = parse_synonyms(text, source=synonyms_file.name)
+        return cls(groups)
+
+    # -- building blocks -------------------------------------------------------------------
+    def stem(self, word: str) -> str:
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = self._stems[word] = self._stemmer.stem(word)
+        return stem
+
+    def _synonym_rules(self, groups: Iterable[list[str]]) -> list[PhraseRule]:
+        rules, words = [], set()
+        for group in groups:
+            main = "_".join(self.stem(t) for t in tokenize(group[0]))
+            for phrase in group:
+                tokens = tokenize(phrase)
+                words.update(tokens)
+                if tokens:
+                    rules.append(PhraseRule(tuple(self.stem(t) for t in tokens), main))
+        self.synonym_words = frozenset(words)
+        return rules
+
+    def _cue_rules(self, cues: Iterable[tuple[list[str], list[str]]]) -> list[PhraseRule]:
+        rules = []
+        for heading_words, phrases in cues:
+            for word in heading_words:
+                for phrase in phrases:
+                    rules.append(PhraseRule(tuple(self.stem(t) for t in tokenize(phrase)), self.heading_term(word)))
+        return rules
+
+    @staticmethod
+    def _compile(rules: list[PhraseRule]) -> dict[str, list[PhraseRule]]:
+        """Rules by first stem, longest first, so 'chronic fatigue syndrome' beats 'chronic fatigue'."""
+        by_first: dict[str, list[PhraseRule]] = {}
+        for rule in rules:
+            by_first.setdefault(rule.stems[0], []).append(rule)
+        for bucket in by_first.values():
+            bucket.sort(key=lambda r: -len(r.stems))
+        return by_first
+
+    def heading_term(self, word: str) -> str:
+        return HEADING_PREFIX + self.stem(word.lower())
+
+    # -- analysis --------------------------------------------------------------------------
+    def terms(self, text: str) -> list[str]:
+        """Index terms for document text (documents are trusted: no spelling correction)."""
+        return self.terms_from_tokens(tokenize(text))
+
+    def terms_from_tokens(self, tokens: list[str]) -> list[str]:
+        stems = [self.stem(t) for t in tokens]
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            rule = self._match(self._synonyms, stems, i)
+            if rule is not None:
+                out.append(rule.term)
+                i += len(rule.stems)
+                continue
+            if tokens[i] not in self.stop_words and stems[i] not in self._stop_stems:
+                out.append(stems[i])
+            i += 1
+        return out
+
+    def heading_terms(self, heading: str) -> list[str]:
+        """Terms of a section heading in the heading namespace, each once."""
+        return sorted({HEADING_PREFIX + t for t in self.terms(heading) if "_" not in t} |
+                      {self.heading_term(w) for w in tokenize(heading) if w not in self.stop_words})
+
+    def cue_terms(self, tokens: list[str]) -> list[str]:
+        """Heading-namespace terms for the section cues a question contains, each once."""
+        stems = [self.stem(t) for t in tokens]
+        found: list[str] = []
+        for i in range(len(stems)):
+            for rule in self._cues.get(stems[i], ()):
+                if tuple(stems[i:i + len(rule.stems)]) == rule.stems and rule.term not in found:
+                    found.append(rule.term)
+        return found
+
+    @staticmethod
+    def _match(rules: dict[str, list[PhraseRule]], stems: list[str], i: int) -> PhraseRule | None:
+        for rule in rules.get(stems[i], ()):
+            if tuple(stems[i:i + len(rule.stems)]) == rule.stems:
+                return rule
+        return None
+
+
+class SpellingCorrector:
+    """Corrects query words against the corpus's own vocabulary.
+
+    Candidates come from a delete index (words sharing a deletion variant), confirmed with
+    NLTK's edit distance; the closest, then most frequent, word wins. Short words and words
+    the corpus knows are never touched, so a real question is not bent into another one.
+    """
+
+    MIN_LENGTH = 4
+
+    def __init__(self, word_counts: Counter[str], protected: Iterable[str] = (),
+                 stem: Callable[[str], str] | None = None) -> None:
+        self._counts = word_counts
+        self._known = set(word_counts) | set(protected)
+        # With a stemmer, "recommend" is known because the corpus says "recommends".
+        self._stem = stem
+        self._known_stems = {stem(w) for w in self._known} if stem else set()
+        self._deletes: dict[str, list[str]] = {}
+        for word in word_counts:
+            if len(word) >= self.MIN_LENGTH - 1 and word.isalpha():
+                for variant in self._variants(word, 1):
+                    self._deletes.setdefault(variant, []).append(word)
+
+    @staticmethod
+    def _variants(word: str, depth: int) -> set[str]:
+        found = {word}
+        frontier = {word}
+        for _ in range(depth):
+            frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w)) if len(w) > 1}
+            found |= frontier
+        return found
+
+    def max_distance(self, word: str) -> int:
+        return 1 if len(word) < 8 else 2
+
+    def correct(self, word: str) -> str:
+        if word in self._known or len(word) < self.MIN_LENGTH or not word.isalpha():
+            return word
+        if self._stem is not None and self._stem(word) in self._known_stems:
+            return word
+        limit = self.max_distance(word)
+        candidates = {c for v in self._variants(word, limit) for c in self._deletes.get(v, ())}
+        best: tuple[int, int, str] | None = None
+        for candidate in candidates:
+            distance = edit_distance(word, candidate, transpositions=True)
+            if distance <= limit:
+                key = (distance, -self._counts[candidate], candidate)
+                if best is None or key < best:
+                    best = key
+        return best[2] if best else word
+
+    def correct_tokens(self, tokens: list[str]) -> tuple[list[str], dict[str, str]]:
+        corrected, changes = [], {}
+        for token in tokens:
+            fixed = self.correct(token)
+            if fixed != token:
+                changes[token] = fixed
+            corrected.append(fixed)
+        return corrected, changes

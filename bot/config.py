@@ -1,0 +1,88 @@
+"""Settings: read once at start-up, then passed down as one frozen object."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+DEFAULT_WEB_DIR = PROJECT_ROOT / "web"
+
+DEFAULT_DISCLAIMER = (
+    "This assistant shares excerpts from patient information documents. It is not medical "
+    "advice and does not replace your doctor or care team. If you feel unwell or think you "
+    "may have an emergency, contact your care team or call your local emergency number now."
+)
+
+ENV_PREFIX = "IVIG_BOT_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = DEFAULT_CORPUS
+    # None means "<corpus_dir>/synonyms.txt if it exists, else no synonyms".
+    synonyms_file: Path | None = None
+    disclaimer: str = DEFAULT_DISCLAIMER
+    max_message_chars: int = 1000
+    max_body_bytes: int = 32 * 1024
+    # Origins allowed to call the API from another site (CORS); empty = same origin only.
+    allowed_origins: tuple[str, ...] = ()
+    # Signs the conversation context. None derives a key from the corpus, so every worker
+    # and every server on the same corpus agrees without extra set-up.
+    secret_key: str | None = None
+    # Where the built index is cached between starts; None disables the cache.
+    index_cache_dir: Path | None = None
+    web_dir: Path = DEFAULT_WEB_DIR
+    log_level: str = "INFO"
+
+    @property
+    def resolved_synonyms_file(self) -> Path | None:
+        if self.synonyms_file is not None:
+            return self.synonyms_file
+        candidate = self.corpus_dir / "synonyms.txt"
+        return candidate if candidate.is_file() else None
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """Apply command-line options; None means 'not given'."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name)
+            return value if value not in (None, "") else None
+
+        def get_int(name: str, default: int) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
+            if value <= 0:
+                raise SettingsError(f"{ENV_PREFIX}{name} must be positive, got {value}")
+            return value
+
+        defaults = cls()
+        origins = get("ALLOWED_ORIGINS")
+        return cls(
+            corpus_dir=Path(get("CORPUS") or defaults.corpus_dir),
+            synonyms_file=Path(s) if (s := get("SYNONYMS")) else None,
+            disclaimer=get("DISCLAIMER") or defaults.disclaimer,
+            max_message_chars=get_int("MAX_MESSAGE_CHARS", defaults.max_message_chars),
+            max_body_bytes=get_int("MAX_BODY_BYTES", defaults.max_body_bytes),
+            allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()) if origins else (),
+            secret_key=get("SECRET_KEY"),
+            index_cache_dir=Path(c) if (c := get("INDEX_CACHE")) else None,
+            web_dir=Path(get("WEB_DIR") or defaults.web_dir),
+            log_level=(get("LOG_LEVEL") or defaults.log_level).upper(),
+        )

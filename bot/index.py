@@ -1,0 +1,156 @@
+"""Stage 4: the BM25 index.
+
+rank-bm25's BM25Okapi computes the statistics (idf with its epsilon floor, document lengths,
+average length); we then store each term's contribution per passage as postings, so a query
+only touches passages that share a term with it. With every query weight 1.0 the scores equal
+BM25Okapi.get_scores on the same terms (tests/test_index.py compares them).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from .analysis import Analyzer
+from .passages import Passage
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FieldWeights:
+    """How many times a passage's title and section heading count next to its own words."""
+
+    title: int = 2
+    section: int = 2
+
+
+def passage_terms(passage: Passage, analyzer: Analyzer, weights: FieldWeights) -> list[str]:
+    """What the index sees of a passage: its words, plus its title and heading, weighted."""
+    terms = analyzer.terms(passage.text)
+    terms += analyzer.terms(passage.title) * weights.title
+    if passage.section != passage.title:
+        terms += analyzer.terms(passage.section) * weights.section
+    terms += analyzer.heading_terms(passage.section)
+    return terms
+
+
+@dataclass(frozen=True)
+class Ranked:
+    passage: int
+    score: float
+
+
+class Index:
+    def __init__(self, passages: Sequence[Passage], terms: Sequence[str], idf: np.ndarray,
+                 offsets: np.ndarray, postings: np.ndarray, weights: np.ndarray) -> None:
+        self.passages = passages
+        self.term_ids = {term: i for i, term in enumerate(terms)}
+        self.terms = terms
+        self.idf = idf
+        self.offsets = offsets
+        self.postings = postings
+        self.weights = weights
+        self.max_idf = float(idf.max()) if len(idf) else 0.0
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def build(cls, passages: Sequence[Passage], passage_term_lists: Sequence[list[str]],
+              k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> "Index":
+        bm25 = BM25Okapi(passage_term_lists, k1=k1, b=b, epsilon=epsilon)
+        terms = sorted(bm25.idf)
+        term_id = {t: i for i, t in enumerate(terms)}
+        rows, docs, freqs = [], [], []
+        for doc, counts in enumerate(bm25.doc_freqs):
+            for term, tf in counts.items():
+                rows.append(term_id[term])
+                docs.append(doc)
+                freqs.append(tf)
+        rows_a = np.asarray(rows, dtype=np.int64)
+        docs_a = np.asarray(docs, dtype=np.int32)
+        tf_a = np.asarray(freqs, dtype=np.int64)
+        idf = np.asarray([bm25.idf[t] for t in terms], dtype=np.float64)
+        doc_len = np.asarray(bm25.doc_len)
+        # The same expression, in the same order, as BM25Okapi.get_scores.
+        weights = idf[rows_a] * (tf_a * (k1 + 1) / (tf_a + k1 * (1 - b + b * doc_len[docs_a] / bm25.avgdl)))
+        order = np.lexsort((docs_a, rows_a))  # by term, then by passage
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows_a, minlength=len(terms)), out=offsets[1:])
+        return cls(passages, terms, idf, offsets, docs_a[order], weights[order])
+
+    # -- querying --------------------------------------------------------------------------
+    def posting(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        i = self.term_ids.get(term)
+        if i is None:
+            return self.postings[:0], self.weights[:0]
+        start, end = self.offsets[i], self.offsets[i + 1]
+        return self.postings[start:end], self.weights[start:end]
+
+    def scores(self, query: Sequence[tuple[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """(passages, scores) for every passage sharing a term with the weighted query."""
+        parts = [(self.posting(term), weight) for term, weight in query]
+        parts = [(p, w) for p, w in parts if len(p[0])]
+        if not parts:
+            return np.empty(0, dtype=np.int32), np.empty(0)
+        docs = np.concatenate([p[0] for p, _ in parts])
+        contributions = np.concatenate([p[1] * w if w != 1.0 else p[1] for p, w in parts])
+        candidates, slot = np.unique(docs, return_inverse=True)
+        return candidates, np.bincount(slot, weights=contributions, minlength=len(candidates))
+
+    def top(self, query: Sequence[tuple[str, float]], k: int, exclude: frozenset[int] = frozenset()) -> list[Ranked]:
+        """The k best passages, best first; ties go to the earlier passage."""
+        candidates, scores = self.scores(query)
+        if exclude:
+            keep = ~np.isin(candidates, np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+            candidates, scores = candidates[keep], scores[keep]
+        if len(candidates) > k:
+            cut = np.argpartition(-scores, k - 1)[:k]
+            threshold = scores[cut].min()
+            chosen = np.flatnonzero(scores >= threshold)  # keep every tie at the boundary
+            candidates, scores = candidates[chosen], scores[chosen]
+        order = np.lexsort((candidates, -scores))[:k]
+        return [Ranked(int(candidates[i]), float(scores[i])) for i in order]
+
+    def contains(self, term: str, passage: int) -> bool:
+        docs, _ = self.posting(term)
+        at = int(np.searchsorted(docs, passage))
+        return at < len(docs) and int(docs[at]) == passage
+
+    def term_idf(self, term: str) -> float:
+        i = self.term_ids.get(term)
+        return float(self.idf[i]) if i is not None else self.max_idf
+
+    # -- saving (plain arrays and JSON: nothing is unpickled on load) -----------------------
+    def save(self, directory: Path, fingerprint: str, extra: dict) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / "index.npz.tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, terms=np.asarray(self.terms, dtype=str), idf=self.idf, offsets=self.offsets,
+                     postings=self.postings, weights=self.weights)
+        (directory / "passages.json.tmp").write_text(json.dumps(
+            {"format": FORMAT_VERSION, "fingerprint": fingerprint, "extra": extra,
+             "passages": [asdict(p) for p in self.passages]}),
+            encoding="utf-8")
+        # Rename last so a reader never sees a half-written pair.
+        tmp.replace(directory / "index.npz")
+        (directory / "passages.json.tmp").replace(directory / "passages.json")
+
+    @classmethod
+    def load(cls, directory: Path, fingerprint: str) -> "tuple[Index, dict] | None":
+        """The saved index and its extra data if built from the same corpus and settings, else None."""
+        try:
+            meta = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
+                return None
+            with np.load(directory / "index.npz", allow_pickle=False) as data:
+                arrays = {name: data[name] for name in ("terms", "idf", "offsets", "postings", "weights")}
+            passages = [Passage(**p) for p in meta["passages"]]
+            extra = dict(meta["extra"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        index = cls(passages, arrays["terms"].tolist(), arrays["idf"], arrays["offsets"], arrays["postings"], arrays["weights"])
+        return index, extra

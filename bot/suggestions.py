@@ -1,0 +1,68 @@
+"""Follow-up questions the corpus can actually answer, derived from its section headings."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Sequence
+
+from .search import Hit, Searcher
+
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Topic:
+    document: str
+    section: str
+    label: str  # what the button says, and what it sends
+
+
+class Suggester:
+    def __init__(self, searcher: Searcher) -> None:
+        self._searcher = searcher
+        seen: dict[tuple[str, str], Topic] = {}
+        headings = Counter()
+        for p in searcher.passages:
+            if (p.document, p.section) not in seen:
+                seen[(p.document, p.section)] = Topic(p.document, p.section, p.section)
+                headings[p.section] += 1
+        by_document: dict[str, list[Topic]] = {}
+        for t in seen.values():
+            # A heading many documents share ("Symptoms") needs its document's title to mean anything.
+            title = next(p.title for p in searcher.passages if p.document == t.document) if headings[t.section] > 1 else ""
+            label = f"{t.section}: {title}" if title and title != t.section else t.section
+            by_document.setdefault(t.document, []).append(Topic(t.document, t.section, label))
+        self._by_document = by_document
+        self._answerable: dict[str, bool] = {}
+        # Opening suggestions: one topic from each document in turn.
+        first = [t for group in zip_longest(*list(by_document.values())[:MAX_SUGGESTIONS * 2]) for t in group if t]
+        self.starters: tuple[str, ...] = tuple(self._pick(first, exclude=set()))
+
+    def answerable(self, topic: Topic) -> bool:
+        """True when asking the label really lands in that section (checked once per label)."""
+        known = self._answerable.get(topic.label)
+        if known is None:
+            hits = self._searcher.search(self._searcher.parse(topic.label), k=1)
+            known = bool(hits) and (hits[0].passage.document, hits[0].passage.section) == (topic.document, topic.section)
+            self._answerable[topic.label] = known
+        return known
+
+    def _pick(self, topics: Sequence[Topic], exclude: set[tuple[str, str]]) -> list[str]:
+        chosen: list[str] = []
+        for topic in topics:
+            if len(chosen) == MAX_SUGGESTIONS:
+                break
+            if (topic.document, topic.section) not in exclude and topic.label not in chosen and self.answerable(topic):
+                chosen.append(topic.label)
+        return chosen
+
+    def after(self, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """Other sections of the documents just quoted, then the opening topics."""
+        shown = {(h.passage.document, h.passage.section) for h in hits}
+        nearby = [t for h in hits for t in self._by_document.get(h.passage.document, ())]
+        chosen = self._pick(nearby, shown)
+        for label in self.starters:
+            if len(chosen) < MAX_SUGGESTIONS and label not in chosen and not any(label == s for _, s in shown):
+                chosen.append(label)
+        return tuple(chosen)
