@@ -191,7 +191,7 @@ class SpellingCorrector:
     the corpus knows are never touched, so a real question is not bent into another one.
     """
 
-    MIN_LENGTH = 4
+    MIN_LENGTH = 5  # four-letter words are too often other real words ("done" is not "gone")
 
     def __init__(self, word_counts: Counter[str], protected: Iterable[str] = (),
                  stem: Callable[[str], str] | None = None) -> None:
