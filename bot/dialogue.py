@@ -86,6 +86,9 @@ class Dialogue:
                 return self._more(conversation)
         return self._question(message, conversation, urgency)
 
+    def welcome(self) -> Reply:
+        return Reply("small_talk", templates.SMALL_TALK["greeting"], suggestions=self.suggester.starters)
+
     def _question(self, message: str, conversation: Conversation, urgency: Urgency | None) -> Reply:
         query = self.searcher.parse(message)
         if urgency is not None and urgency.search_hint:

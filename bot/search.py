@@ -28,6 +28,7 @@ MAX_PASSAGES = 3
 MIN_COVERAGE = 0.5
 # A second or third passage must score at least this share of the best one to be shown.
 RELATIVE_SCORE = 0.5
+IDF_FLOOR = 0.01
 # How much a section cue ("symptoms", "how is it diagnosed") counts next to a content word.
 CUE_WEIGHT = 1.0
 
@@ -91,7 +92,9 @@ class Searcher:
     def coverage(self, query: Query, passage: int) -> float:
         total = matched = 0.0
         for term, weight in query.content:
-            mass = weight * max(self.index.term_idf(term), 0.0)
+            # In a corpus of one or two passages rank-bm25's idf can be negative for every
+            # term; the floor then makes coverage a plain share of terms instead of 0/0.
+            mass = weight * max(self.index.term_idf(term), IDF_FLOOR)
             total += mass
             if self.index.contains(term, passage):
                 matched += mass

@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     app.json.sort_keys = False
     app.extensions["ivig_bot"] = {"settings": settings, "dialogue": dialogue}
     if settings.allowed_origins:
-        CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, methods=["POST", "OPTIONS"],
+        CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, methods=["GET", "POST", "OPTIONS"],
              allow_headers=["Content-Type"], max_age=600)
     app.register_blueprint(api)
     app.register_blueprint(site)
@@ -81,6 +81,13 @@ def chat() -> Any:
     reply = dialogue.respond(message, body.get("context"))
     g.kind = reply.kind
     return jsonify(dialogue.to_json(reply))
+
+
+@api.get("/api/welcome")
+def welcome() -> Any:
+    """What the widget shows before the first question: greeting, suggestions, disclaimer."""
+    _, dialogue = bot()
+    return jsonify(dialogue.to_json(dialogue.welcome()))
 
 
 @api.get("/healthz")

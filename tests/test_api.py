@@ -121,3 +121,16 @@ def test_messages_are_not_written_to_the_logs(client, caplog):
     caplog.set_level("INFO")
     client.post("/api/chat", json={"message": "my secret symptom zebra"})
     assert "zebra" not in caplog.text and "/api/chat" in caplog.text
+
+
+def test_welcome_gives_greeting_suggestions_and_disclaimer(client):
+    body = client.get("/api/welcome").get_json()
+    assert body["kind"] == "small_talk" and "automated assistant" in body["reply"]
+    assert 2 <= len(body["suggestions"]) <= 3 and body["disclaimer"] == DEFAULT_DISCLAIMER
+
+
+def test_widget_script_is_served_with_caching(client):
+    response = client.get("/widget.js")
+    assert response.status_code == 200 and "javascript" in response.content_type
+    assert "max-age=3600" in response.headers["Cache-Control"] and response.headers.get("ETag")
+    assert client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
