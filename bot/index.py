@@ -25,7 +25,7 @@ FORMAT_VERSION = 1
 class FieldWeights:
     """How many times a passage's title and section heading count next to its own words."""
 
-    title: int = 2
+    title: int = 3
     section: int = 2
 
 

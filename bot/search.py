@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from . import __name__ as package_name
 from .analysis import Analyzer, SpellingCorrector, tokenize
 from .config import Settings
 from .documents import load_corpus
 from .index import FORMAT_VERSION, FieldWeights, Index, passage_terms
 from .passages import Passage, make_passages
 
-log = logging.getLogger(package_name)
+log = logging.getLogger(__name__)
 
 MAX_PASSAGES = 3
 # Calibrated on tests/data/questions.jsonl (see README "Tuning"): below this share of the
@@ -30,7 +29,7 @@ MIN_COVERAGE = 0.5
 RELATIVE_SCORE = 0.5
 IDF_FLOOR = 0.01
 # How much a section cue ("symptoms", "how is it diagnosed") counts next to a content word.
-CUE_WEIGHT = 1.0
+CUE_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,17 @@ class Topic:
 class Suggester:
     def __init__(self, searcher: Searcher) -> None:
         self._searcher = searcher
-        seen: dict[tuple[str, str], Topic] = {}
-        headings = Counter()
+        sections: dict[tuple[str, str], str] = {}  # (document, section) -> document title
+        headings: Counter[str] = Counter()
         for p in searcher.passages:
-            if (p.document, p.section) not in seen:
-                seen[(p.document, p.section)] = Topic(p.document, p.section, p.section)
+            if (p.document, p.section) not in sections:
+                sections[(p.document, p.section)] = p.title
                 headings[p.section] += 1
         by_document: dict[str, list[Topic]] = {}
-        for t in seen.values():
+        for (document, section), title in sections.items():
             # A heading many documents share ("Symptoms") needs its document's title to mean anything.
-            title = next(p.title for p in searcher.passages if p.document == t.document) if headings[t.section] > 1 else ""
-            label = f"{t.section}: {title}" if title and title != t.section else t.section
-            by_document.setdefault(t.document, []).append(Topic(t.document, t.section, label))
+            label = f"{section}: {title}" if headings[section] > 1 and title != section else section
+            by_document.setdefault(document, []).append(Topic(document, section, label))
         self._by_document = by_document
         self._answerable: dict[str, bool] = {}
         # Opening suggestions: one topic from each document in turn.

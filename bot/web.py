@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     return app
 
 
-def bot() -> tuple[Settings, Dialogue]:
+def current_bot() -> tuple[Settings, Dialogue]:
     state = current_app.extensions["ivig_bot"]
     return state["settings"], state["dialogue"]
 
@@ -65,7 +65,7 @@ def bot() -> tuple[Settings, Dialogue]:
 # -- API ---------------------------------------------------------------------------------------
 @api.post("/api/chat")
 def chat() -> Any:
-    settings, dialogue = bot()
+    settings, dialogue = current_bot()
     body = read_json_body()
     message = body.get("message")
     if message is None:
@@ -86,13 +86,13 @@ def chat() -> Any:
 @api.get("/api/welcome")
 def welcome() -> Any:
     """What the widget shows before the first question: greeting, suggestions, disclaimer."""
-    _, dialogue = bot()
+    _, dialogue = current_bot()
     return jsonify(dialogue.to_json(dialogue.welcome()))
 
 
 @api.get("/healthz")
 def healthz() -> Any:
-    _, dialogue = bot()
+    _, dialogue = current_bot()
     searcher = dialogue.searcher
     documents = len({p.document for p in searcher.passages})
     return jsonify(status="ok", documents=documents, passages=len(searcher.passages), index=searcher.fingerprint)
@@ -118,14 +118,14 @@ def read_json_body() -> dict[str, Any]:
 # -- site --------------------------------------------------------------------------------------
 @site.get("/")
 def demo_page() -> Any:
-    settings, _ = bot()
+    settings, _ = current_bot()
     return send_from_directory(settings.web_dir, "index.html", max_age=0)
 
 
 @site.get("/<any('widget.js', 'widget.css'):name>")
 def widget_file(name: str) -> Any:
     # An hour of caching, then a cheap revalidation (ETag): updates reach clinic sites the same day.
-    settings, _ = bot()
+    settings, _ = current_bot()
     response = send_from_directory(settings.web_dir, name, max_age=3600)
     response.headers["Access-Control-Allow-Origin"] = "*"  # public static files, no credentials
     return response

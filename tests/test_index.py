@@ -77,3 +77,18 @@ def test_stale_or_damaged_saved_index_is_ignored(tmp_path, searcher):
     assert Index.load(tmp_path, "other-corpus") is None
     (tmp_path / "index.npz").write_bytes(b"garbage")
     assert Index.load(tmp_path, "abc") is None
+
+
+def test_cached_index_is_reused_and_rebuilt_when_the_corpus_changes(tmp_path, make_corpus, settings):
+    from bot.search import build_searcher
+    from conftest import document
+    corpus = make_corpus({"a.md": document("a", "Bring a book to your infusion."), "b.md": document("b", "Parking is free.")})
+    cached = settings.with_overrides(corpus_dir=corpus, index_cache_dir=tmp_path / "cache")
+    first = build_searcher(cached)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    again = build_searcher(cached)
+    assert again.fingerprint == first.fingerprint and list(again.passages) == list(first.passages)
+    (corpus / "a.md").write_text(document("a", "Bring a blanket to your infusion."), encoding="utf-8")
+    changed = build_searcher(cached)
+    assert changed.fingerprint != first.fingerprint
+    assert changed.passages[0].text == "Bring a blanket to your infusion."
