@@ -78,7 +78,7 @@ def main() -> None:
         sample = questions[:100]
         p50, p95 = latencies(naive, sample)
         print(f"rank-bm25 get_scores query: p50 {p50:.2f} ms, p95 {p95:.2f} ms  (n={len(sample)})")
-    print(f"peak RSS of this whole run (all three indexes): {max_rss_mb():.0f} MB")
+    print(f"peak RSS of this whole run (every index it built): {max_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":
