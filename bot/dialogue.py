@@ -46,17 +46,23 @@ class Reply:
 
 
 class ContextCodec:
-    def __init__(self, secret: str) -> None:
+    """Signs the context, and ties it to one corpus: passage numbers mean nothing elsewhere."""
+
+    def __init__(self, secret: str, corpus: str) -> None:
         self._serializer = URLSafeSerializer(secret, salt="ivig-bot.context")
+        self._corpus = corpus[:8]
 
     def encode(self, conversation: Conversation) -> str:
-        return self._serializer.dumps({"t": [[t, round(w, 3)] for t, w in conversation.topic], "s": list(conversation.shown)})
+        return self._serializer.dumps({"c": self._corpus, "t": [[t, round(w, 3)] for t, w in conversation.topic],
+                                       "s": list(conversation.shown)})
 
     def decode(self, token: Any) -> Conversation | None:
         if not isinstance(token, str) or not token or len(token) > MAX_CONTEXT_CHARS:
             return None
         try:
             data = self._serializer.loads(token)
+            if data["c"] != self._corpus:
+                return None
             topic = tuple((str(t), float(w)) for t, w in data["t"])
             shown = tuple(int(i) for i in data["s"])
         except (BadData, KeyError, TypeError, ValueError):
@@ -69,7 +75,7 @@ class Dialogue:
         self.searcher = searcher
         self.disclaimer = settings.disclaimer
         secret = settings.secret_key or hashlib.sha256(b"ivig-bot.context:" + searcher.fingerprint.encode()).hexdigest()
-        self.codec = ContextCodec(secret)
+        self.codec = ContextCodec(secret, searcher.fingerprint)
         self.urgent = UrgentDetector()
         self.suggester = Suggester(searcher)
 

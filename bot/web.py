@@ -108,7 +108,7 @@ def read_json_body() -> dict[str, Any]:
         raise ApiError(400, "invalid_encoding", "The request body must be UTF-8 text.") from None
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to be a real request
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", 'The request body must be a JSON object like {"message": "..."}.')

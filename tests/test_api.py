@@ -53,6 +53,7 @@ def error_of(response) -> tuple[int, str]:
 @pytest.mark.parametrize("data, content_type, expected", [
     (b"not json", "application/json", (400, "invalid_json")),
     (b"[1, 2]", "application/json", (400, "invalid_json")),
+    (b'{"message": "hi", "context": ' + b"[" * 15000 + b"]" * 15000 + b"}", "application/json", (400, "invalid_json")),
     (b'{"message": "caf\xe9"}', "application/json", (400, "invalid_encoding")),
     (b"{}", "application/json", (400, "missing_message")),
     (b'{"message": ""}', "application/json", (400, "empty_message")),

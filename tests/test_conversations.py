@@ -71,6 +71,12 @@ def test_context_from_another_corpus_is_ignored(chat, make_corpus, settings):
     other = Dialogue(build_searcher(other_settings), other_settings)
     foreign = other.to_json(other.respond("headaches"))["context"]
     assert chat("how long do they last?", foreign)["kind"] == "no_match"
+    # Even when both servers are given the same secret key.
+    keyed = settings.with_overrides(secret_key="shared")
+    keyed_other = Dialogue(other.searcher, other_settings.with_overrides(secret_key="shared"))
+    here = Dialogue(build_searcher(keyed), keyed)
+    foreign = keyed_other.to_json(keyed_other.respond("headaches"))["context"]
+    assert here.respond("how long do they last?", foreign).kind == "no_match"
 
 
 def test_bot_never_answers_in_its_own_medical_words(chat, dialogue):
