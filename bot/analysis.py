@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,6 +20,7 @@ from nltk.stem.snowball import SnowballStemmer
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 HEADING_PREFIX = "h:"  # heading terms live in their own namespace for section cues
+STEM_CACHE_SIZE = 200_000  # comfortably more than a 5,000-document library's vocabulary
 
 
 def read_word_list(path: Path) -> list[str]:
@@ -78,13 +80,13 @@ class Analyzer:
 
     def __init__(self, synonym_groups: Iterable[list[str]] = (), stop_words: Iterable[str] | None = None,
                  section_cues: Iterable[tuple[list[str], list[str]]] | None = None) -> None:
-        self._stemmer = SnowballStemmer("english")
-        self._stems: dict[str, str] = {}
+        # Bounded: queries bring arbitrary words, and a server runs for weeks.
+        self.stem: Callable[[str], str] = lru_cache(maxsize=STEM_CACHE_SIZE)(SnowballStemmer("english").stem)
         words = stop_words if stop_words is not None else read_word_list(DATA_DIR / "stopwords.txt")
         self.stop_words = frozenset(words)
         self._stop_stems = frozenset(self.stem(w) for w in self.stop_words)
-        self.synonym_words: frozenset[str] = frozenset()
-        self._synonyms = self._compile(self._synonym_rules(synonym_groups))
+        synonym_rules, self.synonym_words = self._synonym_rules(synonym_groups)
+        self._synonyms = self._compile(synonym_rules)
         cues = section_cues if section_cues is not None else parse_section_cues(
             (DATA_DIR / "section_cues.txt").read_text(encoding="utf-8"))
         self._cues = self._compile(self._cue_rules(cues))
@@ -101,13 +103,8 @@ class Analyzer:
         return cls(groups)
 
     # -- building blocks -------------------------------------------------------------------
-    def stem(self, word: str) -> str:
-        stem = self._stems.get(word)
-        if stem is None:
-            stem = self._stems[word] = self._stemmer.stem(word)
-        return stem
-
-    def _synonym_rules(self, groups: Iterable[list[str]]) -> list[PhraseRule]:
+    def _synonym_rules(self, groups: Iterable[list[str]]) -> tuple[list[PhraseRule], frozenset[str]]:
+        """One rule per phrase, mapping to its group's main term; and every word the groups use."""
         rules, words = [], set()
         for group in groups:
             main = "_".join(self.stem(t) for t in tokenize(group[0]))
@@ -116,8 +113,7 @@ class Analyzer:
                 words.update(tokens)
                 if tokens:
                     rules.append(PhraseRule(tuple(self.stem(t) for t in tokens), main))
-        self.synonym_words = frozenset(words)
-        return rules
+        return rules, frozenset(words)
 
     def _cue_rules(self, cues: Iterable[tuple[list[str], list[str]]]) -> list[PhraseRule]:
         rules = []
@@ -161,7 +157,11 @@ class Analyzer:
         return out
 
     def heading_terms(self, heading: str) -> list[str]:
-        """Terms of a section heading in the heading namespace, each once."""
+        """Terms of a section heading in the heading namespace, each once.
+
+        Both each word's own stem and its one-word synonym's main term are kept, so a cue
+        matches the heading "Drip times" whether it names "drip" or "infusion".
+        """
         return sorted({HEADING_PREFIX + t for t in self.terms(heading) if "_" not in t} |
                       {self.heading_term(w) for w in tokenize(heading) if w not in self.stop_words})
 

@@ -55,7 +55,7 @@ def load_corpus(directory: Path) -> list[Document]:
     """Load every document in `directory`, or raise CorpusError listing every problem."""
     if not directory.is_dir():
         raise CorpusError([f"{directory}: corpus directory not found"])
-    paths = sorted(directory.glob("*.md"))
+    paths = document_paths(directory)
     if not paths:
         raise CorpusError([f"{directory}: no *.md documents in the corpus directory"])
 
@@ -68,6 +68,9 @@ def load_corpus(directory: Path) -> list[Document]:
         except DocumentError as error:
             problems.append(f"{path.name}: {error}")
             continue
+        except OSError as error:
+            problems.append(f"{path.name}: cannot be read ({error.strerror or error.__class__.__name__})")
+            continue
         if document.id in first_seen:
             problems.append(f"{path.name}: duplicate id {document.id!r} (also used by {first_seen[document.id].name})")
             continue
@@ -76,6 +79,11 @@ def load_corpus(directory: Path) -> list[Document]:
     if problems:
         raise CorpusError(problems)
     return documents
+
+
+def document_paths(directory: Path) -> list[Path]:
+    """The corpus files: `*.md`, leaving out editors' hidden and backup files (".#a.md", "~a.md")."""
+    return sorted(p for p in directory.glob("*.md") if not p.name.startswith((".", "~")) and not p.is_dir())
 
 
 class DocumentError(ValueError):

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .analysis import Analyzer, SpellingCorrector, tokenize
 from .config import Settings
-from .documents import load_corpus
+from .documents import document_paths, load_corpus
 from .index import FORMAT_VERSION, FieldWeights, Index, passage_terms
 from .passages import Passage, make_passages
 
@@ -104,11 +104,15 @@ class Searcher:
 def fingerprint(settings: Settings, weights: FieldWeights) -> str:
     """Changes whenever anything the index is built from changes."""
     digest = hashlib.sha256(f"format={FORMAT_VERSION};weights={weights}".encode())
-    files = sorted(settings.corpus_dir.glob("*.md"))
+    files = document_paths(settings.corpus_dir)
     synonyms = settings.resolved_synonyms_file
     data_dir = Path(__file__).resolve().parent / "data"
     for path in [*files, *([synonyms] if synonyms else []), *sorted(data_dir.glob("*.txt"))]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b"unreadable"  # loading reports it, with the file's name
+        digest.update(path.name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:16]
 
 

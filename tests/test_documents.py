@@ -94,3 +94,12 @@ def test_missing_or_empty_directory_is_an_error(tmp_path):
         load_corpus(tmp_path / "nowhere")
     with pytest.raises(CorpusError, match="no \\*.md documents"):
         load_corpus(tmp_path)
+
+
+def test_unreadable_files_are_reported_and_editor_files_ignored(make_corpus):
+    corpus = make_corpus({"good.md": document("good", "Fine text."), ".#good.md": "lock", "~good.md": "backup"})
+    (corpus / "folder.md").mkdir()
+    assert [d.id for d in load_corpus(corpus)] == ["good"]
+    (corpus / "moved.md").symlink_to(corpus / "gone-elsewhere.md")  # unreadable, even for root
+    with pytest.raises(CorpusError, match="moved.md: cannot be read"):
+        load_corpus(corpus)
