@@ -103,6 +103,17 @@ def score(ranker: Ranker, passages: Sequence[Passage], cases: list[dict]) -> dic
             "ms_per_query": (time.perf_counter() - started) * 1000 / n}
 
 
+def as_served(searcher: Searcher, cases: list[dict]) -> dict[str, float]:
+    """What a patient would see: the passages after abstention, not the raw ranking."""
+    answered = hit1 = 0
+    for case in cases:
+        hits = searcher.search(searcher.parse(case["question"]))
+        answered += bool(hits)
+        hit1 += bool(hits) and (hits[0].passage.document, hits[0].passage.section) in case["relevant"]
+    n = len(cases) or 1
+    return {"answered": answered / n, "hit@1": hit1 / n}
+
+
 SYSTEMS = {"ivig-bot": None, "rank-bm25": rank_bm25_naive, "bm25s": bm25s_stemmed}
 
 
@@ -128,6 +139,10 @@ def main() -> None:
             rows.append((label, name, result))
             print(f"{label:38} {name:10} hit@1 {result['hit@1']:.3f}  hit@3 {result['hit@3']:.3f}  "
                   f"MRR@10 {result['mrr@10']:.3f}  n={result['questions']}  {result['ms_per_query']:.2f} ms/query", flush=True)
+            if name == "ivig-bot":
+                served = as_served(searcher, cases)
+                print(f"{label:38} {'  as served':10} answered {served['answered']:.3f}  "
+                      f"hit@1 {served['hit@1']:.3f} (abstentions count as misses)", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from .analysis import SynonymsError
-from .config import Settings, SettingsError
+from .config import Settings, SettingsError, log_level
 from .dialogue import Dialogue
 from .documents import CorpusError
 from .search import Searcher, build_searcher
@@ -50,8 +50,11 @@ def load_searcher(settings: Settings) -> Searcher:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ivig-bot: patient questions answered from the clinic's own documents."""
-    logging.basicConfig(level=os.environ.get("IVIG_BOT_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        level = log_level()
+    except SettingsError as error:
+        fail([f"ivig-bot: {error}"])
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()

@@ -19,8 +19,19 @@ DEFAULT_DISCLAIMER = (
 ENV_PREFIX = "IVIG_BOT_"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class SettingsError(ValueError):
     """A setting has a value the bot cannot use."""
+
+
+def log_level(environ: Mapping[str, str] | None = None) -> str:
+    """IVIG_BOT_LOG_LEVEL, checked: logging is set up before anything else can report errors."""
+    raw = (environ if environ is not None else os.environ).get(ENV_PREFIX + "LOG_LEVEL") or "INFO"
+    if raw.upper() not in LOG_LEVELS:
+        raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw.upper()
 
 
 @dataclass(frozen=True)
@@ -84,5 +95,5 @@ class Settings:
             secret_key=get("SECRET_KEY"),
             index_cache_dir=Path(c) if (c := get("INDEX_CACHE")) else None,
             web_dir=Path(get("WEB_DIR") or defaults.web_dir),
-            log_level=(get("LOG_LEVEL") or defaults.log_level).upper(),
+            log_level=log_level(env),
         )

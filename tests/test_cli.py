@@ -42,6 +42,12 @@ def test_corpus_directory_from_the_environment(make_corpus):
     assert "ok: 1 documents, 1 passages" in result.output
 
 
+@pytest.mark.parametrize("variable, value", [("IVIG_BOT_LOG_LEVEL", "LOUD"), ("IVIG_BOT_MAX_MESSAGE_CHARS", "many")])
+def test_a_bad_setting_is_a_clear_error(variable, value):
+    result = run("check", env={variable: value})
+    assert result.exit_code == 2 and variable in result.output and "Traceback" not in result.output
+
+
 def test_ask_prints_the_passage_attribution_and_disclaimer():
     result = run("ask", "what are IVIG headaches like")
     assert result.exit_code == 0
