@@ -25,8 +25,8 @@ FORMAT_VERSION = 1
 class FieldWeights:
     """How many times a passage's title and section heading count next to its own words."""
 
-    title: int = 3
-    section: int = 2
+    title: int = 6
+    section: int = 3
 
 
 def passage_terms(passage: Passage, analyzer: Analyzer, weights: FieldWeights) -> list[str]:

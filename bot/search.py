@@ -29,7 +29,7 @@ MIN_COVERAGE = 0.5
 RELATIVE_SCORE = 0.5
 IDF_FLOOR = 0.01
 # How much a section cue ("symptoms", "how is it diagnosed") counts next to a content word.
-CUE_WEIGHT = 2.0
+CUE_WEIGHT = 1.5
 
 
 @dataclass(frozen=True)
