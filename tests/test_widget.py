@@ -207,3 +207,16 @@ def test_widget_makes_no_third_party_requests(page, site):
     open_widget(page, site)
     ask(page, "what are IVIG headaches like")
     assert requests and all(r.startswith(site) for r in requests)
+
+
+def test_long_conversations_keep_only_the_recent_turns(page, site):
+    open_widget(page, site)
+    for i in range(32):  # 64 entries: more than the 60 kept
+        page.get_by_label("Your question").fill(f"question {i}: what does ivig cost")
+        page.get_by_role("button", name="Send").click()  # disabled until the reply is in
+        page.locator(".send:not([disabled])").wait_for()
+    assert page.locator(".message").count() == 60
+    assert page.locator(".message.user").last.inner_text().endswith("question 31: what does ivig cost")
+    assert "question 1:" not in page.locator(".log").inner_text()
+    stored = page.evaluate("JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)[0])).entries.length")
+    assert stored == 60

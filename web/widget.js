@@ -20,6 +20,7 @@
   var WELCOME = new URL("api/welcome", BASE).href;
   var STORE_KEY = "ivig-bot:" + BASE.href;
   var TIMEOUT_MS = 15000;
+  var MAX_ENTRIES = 60; // sessionStorage is small (about 5 MB): keep the recent conversation
 
   // The widget's own fixed words (the bot's replies come from the server's templates).
   var TEXT = {
@@ -189,6 +190,10 @@
 
   function add(entry) {
     state.entries.push(entry);
+    if (state.entries.length > MAX_ENTRIES) {
+      state.entries.splice(0, state.entries.length - MAX_ENTRIES);
+      log.removeChild(log.firstChild);
+    }
     saveState();
     var node = log.appendChild(renderEntry(entry));
     // Show the start of a reply (an urgent notice comes first), not the end of a long answer.
@@ -311,5 +316,10 @@
 
   renderAll();
   document.body.appendChild(host);
-  if (state.open) { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); host.classList.add("is-open"); }
+  if (state.open) {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    host.classList.add("is-open");
+    if (!state.entries.length) greet();
+  }
 })();
