@@ -147,7 +147,6 @@ def check(corpus: Path | None, synonyms: Path | None) -> None:
     """Validate the corpus and print how many documents and passages it has."""
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms)
     searcher = load_searcher(settings)
-    documents = len({p.document for p in searcher.passages})
     synonyms_file = settings.resolved_synonyms_file
-    click.echo(f"ok: {documents} documents, {len(searcher.passages)} passages in {settings.corpus_dir}")
+    click.echo(f"ok: {searcher.document_count} documents, {len(searcher.passages)} passages in {settings.corpus_dir}")
     click.echo(f"synonyms: {synonyms_file if synonyms_file else 'none'}")

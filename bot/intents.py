@@ -44,7 +44,7 @@ PERSONAL = re.compile(
 
 def normalise(message: str) -> str:
     """Lower case, apostrophes dropped, punctuation to spaces, whitespace collapsed."""
-    text = message.lower().replace("\u2019", "").replace("'", "")
+    text = message.lower().replace("\u2019", "").replace("\u2018", "").replace("'", "")
     return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text).split())
 
 

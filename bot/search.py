@@ -10,6 +10,7 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -70,6 +71,10 @@ class Searcher:
     @property
     def passages(self) -> Sequence[Passage]:
         return self.index.passages
+
+    @cached_property
+    def document_count(self) -> int:
+        return len({p.document for p in self.passages})
 
     def parse(self, text: str) -> Query:
         tokens, changes = self.corrector.correct_tokens(tokenize(text))

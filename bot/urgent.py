@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from collections import Counter
 
 from .analysis import SpellingCorrector
+from .intents import normalise
 
 # Each rule fires when the message contains one phrase from every one of its groups.
 RULES: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -85,11 +86,6 @@ class Urgency:
         return SEARCH_HINTS.get(self.category, "")
 
 
-def normalise(text: str) -> list[str]:
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
-    return re.findall(r"[a-z]+", text)
-
-
 class UrgentDetector:
     """Holds the typo corrector for the urgent vocabulary (built once, at start-up)."""
 
@@ -97,7 +93,7 @@ class UrgentDetector:
         self._corrector = SpellingCorrector(Counter(VOCABULARY))
 
     def detect(self, message: str) -> Urgency | None:
-        words = normalise(message)
+        words = normalise(message).split()
         return match(words, [self._corrector.correct(w) for w in words])
 
 

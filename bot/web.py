@@ -94,8 +94,8 @@ def welcome() -> Any:
 def healthz() -> Any:
     _, dialogue = current_bot()
     searcher = dialogue.searcher
-    documents = len({p.document for p in searcher.passages})
-    return jsonify(status="ok", documents=documents, passages=len(searcher.passages), index=searcher.fingerprint)
+    return jsonify(status="ok", documents=searcher.document_count, passages=len(searcher.passages),
+                   index=searcher.fingerprint)
 
 
 def read_json_body() -> dict[str, Any]:

@@ -168,9 +168,14 @@ def test_rate_limited_and_bad_requests_are_explained(page, site):
     open_widget(page, site)
     page.route("**/api/chat", lambda route: route.fulfill(status=429, json={"error": {"code": "x", "message": "y"}}))
     assert "busy right now" in ask(page, "cost").inner_text()
+    page.route("**/api/chat", lambda route: route.fulfill(
+        status=400, json={"error": {"code": "message_too_long", "message": "Please keep it under 1000 characters."}}))
+    explained = ask(page, "a question")
+    assert "Please keep it under 1000 characters." in explained.inner_text()
+    assert explained.get_by_role("button", name="Try again").is_visible()
     page.unroute("**/api/chat")
-    too_long = ask(page, "a" * 1000 + "b")  # the textarea caps input at 1000 characters
-    assert too_long.get_attribute("class") == "message bot"
+    capped = ask(page, "a" * 1000 + "b")  # the textarea caps typing at the server's 1000 characters
+    assert capped.get_attribute("class") == "message bot"
 
 
 def test_conversation_survives_navigation_and_can_be_cleared(page, site):
