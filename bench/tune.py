@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 import sys
 from pathlib import Path
 
@@ -32,8 +33,7 @@ def main() -> None:
     for title, section in itertools.product(numbers(args.titles, int), numbers(args.sections, int)):
         searcher = search.build_searcher(settings, FieldWeights(title=title, section=section))
         for cue in numbers(args.cues, float):
-            search.CUE_WEIGHT = cue
-            result = score(ours(searcher), searcher.passages, cases)
+            result = score(ours(replace(searcher, cue_weight=cue)), searcher.passages, cases)
             print(f"title={title} section={section} cue={cue}: hit@1 {result['hit@1']:.3f} hit@3 {result['hit@3']:.3f} "
                   f"mrr {result['mrr@10']:.3f}", flush=True)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -69,22 +68,17 @@ def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: in
 
     from .web import create_app
 
-    settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms)
-    try:
-        port = port or int(os.environ.get("PORT", "8000"))
-        workers = workers or int(os.environ.get("IVIG_BOT_WORKERS", "2"))
-    except ValueError:
-        fail(["ivig-bot: PORT and IVIG_BOT_WORKERS must be whole numbers"])
-    host = host or os.environ.get("IVIG_BOT_HOST", "127.0.0.1")
+    settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms, host=host, port=port, workers=workers)
     # Built once here, before gunicorn forks: every worker shares the loaded index.
     app = create_app(settings, Dialogue(load_searcher(settings), settings))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
-                "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
-                "preload_app": True, "accesslog": "-", "errorlog": "-", "loglevel": settings.log_level.lower(),
-                "timeout": 30, "graceful_timeout": 10, "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                "bind": f"{settings.host}:{settings.port}", "workers": settings.workers, "worker_class": "gthread",
+                "threads": 4, "preload_app": True, "accesslog": "-", "errorlog": "-",
+                "loglevel": settings.log_level.lower(), "timeout": 30, "graceful_timeout": 10,
+                "forwarded_allow_ips": settings.forwarded_allow_ips,
                 # The access log leaves out query strings and bodies: patients' words stay private.
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
             }.items():
@@ -93,7 +87,8 @@ def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: in
         def load(self) -> Any:
             return app
 
-    click.echo(f"ivig-bot: serving {settings.corpus_dir} on http://{host}:{port} with {workers} worker(s)", err=True)
+    click.echo(f"ivig-bot: serving {settings.corpus_dir} on http://{settings.host}:{settings.port} "
+               f"with {settings.workers} worker(s)", err=True)
     Server().run()
 
 

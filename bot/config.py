@@ -51,6 +51,11 @@ class Settings:
     index_cache_dir: Path | None = None
     web_dir: Path = DEFAULT_WEB_DIR
     log_level: str = "INFO"
+    # `serve` only: where gunicorn listens, how many workers, which proxies it trusts.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @property
     def resolved_synonyms_file(self) -> Path | None:
@@ -71,16 +76,16 @@ class Settings:
             value = env.get(ENV_PREFIX + name)
             return value if value not in (None, "") else None
 
-        def get_int(name: str, default: int) -> int:
-            raw = get(name)
-            if raw is None:
+        def get_int(variable: str, default: int, highest: int) -> int:
+            raw = env.get(variable)
+            if not raw:
                 return default
             try:
                 value = int(raw)
             except ValueError:
-                raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
-            if value <= 0:
-                raise SettingsError(f"{ENV_PREFIX}{name} must be positive, got {value}")
+                raise SettingsError(f"{variable} must be a whole number, got {raw!r}") from None
+            if not 1 <= value <= highest:
+                raise SettingsError(f"{variable} must be between 1 and {highest}, got {value}")
             return value
 
         defaults = cls()
@@ -89,11 +94,15 @@ class Settings:
             corpus_dir=Path(get("CORPUS") or defaults.corpus_dir),
             synonyms_file=Path(s) if (s := get("SYNONYMS")) else None,
             disclaimer=get("DISCLAIMER") or defaults.disclaimer,
-            max_message_chars=get_int("MAX_MESSAGE_CHARS", defaults.max_message_chars),
-            max_body_bytes=get_int("MAX_BODY_BYTES", defaults.max_body_bytes),
+            max_message_chars=get_int(ENV_PREFIX + "MAX_MESSAGE_CHARS", defaults.max_message_chars, 100_000),
+            max_body_bytes=get_int(ENV_PREFIX + "MAX_BODY_BYTES", defaults.max_body_bytes, 10 * 1024 * 1024),
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()) if origins else (),
             secret_key=get("SECRET_KEY"),
             index_cache_dir=Path(c) if (c := get("INDEX_CACHE")) else None,
             web_dir=Path(get("WEB_DIR") or defaults.web_dir),
             log_level=log_level(env),
+            host=get("HOST") or defaults.host,
+            port=get_int("PORT", defaults.port, 65535),  # PORT, unprefixed: the hosting platforms' convention
+            workers=get_int(ENV_PREFIX + "WORKERS", defaults.workers, 64),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or defaults.forwarded_allow_ips,
         )

@@ -8,6 +8,7 @@ BM25Okapi.get_scores on the same terms (tests/test_index.py compares them).
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -126,18 +127,22 @@ class Index:
 
     # -- saving (plain arrays and JSON: nothing is unpickled on load) -----------------------
     def save(self, directory: Path, fingerprint: str, extra: dict) -> None:
+        """Save into `directory`, replacing what was there (one index per cache directory).
+
+        Both files carry the fingerprint, so a reader that catches them between the two
+        renames sees a mismatch and rebuilds instead of pairing old passages with new arrays.
+        """
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / "index.npz.tmp"
-        with open(tmp, "wb") as f:
-            np.savez(f, terms=np.asarray(self.terms, dtype=str), idf=self.idf, offsets=self.offsets,
-                     postings=self.postings, weights=self.weights)
-        (directory / "passages.json.tmp").write_text(json.dumps(
-            {"format": FORMAT_VERSION, "fingerprint": fingerprint, "extra": extra,
-             "passages": [asdict(p) for p in self.passages]}),
-            encoding="utf-8")
-        # Rename last so a reader never sees a half-written pair.
-        tmp.replace(directory / "index.npz")
-        (directory / "passages.json.tmp").replace(directory / "passages.json")
+        arrays = tempfile.NamedTemporaryFile(dir=directory, suffix=".npz.tmp", delete=False)
+        with arrays:
+            np.savez(arrays, fingerprint=np.asarray(fingerprint), terms=np.asarray(self.terms, dtype=str),
+                     idf=self.idf, offsets=self.offsets, postings=self.postings, weights=self.weights)
+        meta = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, suffix=".json.tmp", delete=False)
+        with meta:
+            json.dump({"format": FORMAT_VERSION, "fingerprint": fingerprint, "extra": extra,
+                       "passages": [asdict(p) for p in self.passages]}, meta)
+        Path(arrays.name).replace(directory / "index.npz")
+        Path(meta.name).replace(directory / "passages.json")
 
     @classmethod
     def load(cls, directory: Path, fingerprint: str) -> "tuple[Index, dict] | None":
@@ -147,6 +152,8 @@ class Index:
             if meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
                 return None
             with np.load(directory / "index.npz", allow_pickle=False) as data:
+                if str(data["fingerprint"]) != fingerprint:
+                    return None
                 arrays = {name: data[name] for name in ("terms", "idf", "offsets", "postings", "weights")}
             passages = [Passage(**p) for p in meta["passages"]]
             extra = dict(meta["extra"])

@@ -67,6 +67,7 @@ class Searcher:
     corrector: SpellingCorrector
     fingerprint: str
     weights: FieldWeights = field(default_factory=FieldWeights)
+    cue_weight: float = CUE_WEIGHT
 
     @property
     def passages(self) -> Sequence[Passage]:
@@ -79,7 +80,7 @@ class Searcher:
     def parse(self, text: str) -> Query:
         tokens, changes = self.corrector.correct_tokens(tokenize(text))
         content = tuple((t, 1.0) for t in self.analyzer.terms_from_tokens(tokens))
-        cues = tuple((t, CUE_WEIGHT) for t in self.analyzer.cue_terms(tokens))
+        cues = tuple((t, self.cue_weight) for t in self.analyzer.cue_terms(tokens))
         return Query(content + cues, content, tuple(changes.items()))
 
     def search(self, query: Query, k: int = MAX_PASSAGES, exclude: frozenset[int] = frozenset()) -> list[Hit]:
@@ -123,15 +124,13 @@ def fingerprint(settings: Settings, weights: FieldWeights) -> str:
 
 def word_counts(passages: Sequence[Passage]) -> Counter[str]:
     counts: Counter[str] = Counter()
-    seen_titles: set[str] = set()
+    seen_headings: set[str] = set()  # titles and section headings, counted once each
     for p in passages:
         counts.update(tokenize(p.text))
-        if p.section not in seen_titles:
-            counts.update(tokenize(p.section))
-            seen_titles.add(p.section)
-        if p.title not in seen_titles:
-            counts.update(tokenize(p.title))
-            seen_titles.add(p.title)
+        for heading in (p.section, p.title):
+            if heading not in seen_headings:
+                counts.update(tokenize(heading))
+                seen_headings.add(heading)
     return counts
 
 
@@ -145,7 +144,7 @@ def build_searcher(settings: Settings, weights: FieldWeights | None = None) -> S
     if not settings.corpus_dir.is_dir():
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
     key = fingerprint(settings, weights)
-    cache = settings.index_cache_dir / key if settings.index_cache_dir else None
+    cache = settings.index_cache_dir
     loaded = Index.load(cache, key) if cache else None
     if loaded is not None:
         index, extra = loaded

@@ -33,35 +33,35 @@ class Suggester:
             label = f"{section}: {title}" if headings[section] > 1 and title != section else section
             by_document.setdefault(document, []).append(Topic(document, section, label))
         self._by_document = by_document
-        self._answerable: dict[str, bool] = {}
+        self._answerable: dict[tuple[str, str], bool] = {}
         # Opening suggestions: one topic from each document in turn.
         first = [t for group in zip_longest(*list(by_document.values())[:MAX_SUGGESTIONS * 2]) for t in group if t]
-        self.starters: tuple[str, ...] = tuple(self._pick(first, exclude=set()))
+        self._starter_topics = self._pick(first, exclude=set())
+        self.starters: tuple[str, ...] = tuple(t.label for t in self._starter_topics)
 
     def answerable(self, topic: Topic) -> bool:
-        """True when asking the label really lands in that section (checked once per label)."""
-        known = self._answerable.get(topic.label)
+        """True when asking the label really lands in that section (checked once per section)."""
+        key = (topic.document, topic.section)
+        known = self._answerable.get(key)
         if known is None:
             hits = self._searcher.search(self._searcher.parse(topic.label), k=1)
-            known = bool(hits) and (hits[0].passage.document, hits[0].passage.section) == (topic.document, topic.section)
-            self._answerable[topic.label] = known
+            known = bool(hits) and (hits[0].passage.document, hits[0].passage.section) == key
+            self._answerable[key] = known
         return known
 
-    def _pick(self, topics: Sequence[Topic], exclude: set[tuple[str, str]]) -> list[str]:
-        chosen: list[str] = []
+    def _pick(self, topics: Sequence[Topic], exclude: set[tuple[str, str]]) -> tuple[Topic, ...]:
+        """Up to MAX_SUGGESTIONS answerable topics with distinct labels, outside `exclude`."""
+        chosen: list[Topic] = []
         for topic in topics:
             if len(chosen) == MAX_SUGGESTIONS:
                 break
-            if (topic.document, topic.section) not in exclude and topic.label not in chosen and self.answerable(topic):
-                chosen.append(topic.label)
-        return chosen
+            if ((topic.document, topic.section) not in exclude and all(topic.label != c.label for c in chosen)
+                    and self.answerable(topic)):
+                chosen.append(topic)
+        return tuple(chosen)
 
     def after(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Other sections of the documents just quoted, then the opening topics."""
         shown = {(h.passage.document, h.passage.section) for h in hits}
         nearby = [t for h in hits for t in self._by_document.get(h.passage.document, ())]
-        chosen = self._pick(nearby, shown)
-        for label in self.starters:
-            if len(chosen) < MAX_SUGGESTIONS and label not in chosen and not any(label == s for _, s in shown):
-                chosen.append(label)
-        return tuple(chosen)
+        return tuple(t.label for t in self._pick([*nearby, *self._starter_topics], shown))

@@ -42,7 +42,8 @@ def test_corpus_directory_from_the_environment(make_corpus):
     assert "ok: 1 documents, 1 passages" in result.output
 
 
-@pytest.mark.parametrize("variable, value", [("IVIG_BOT_LOG_LEVEL", "LOUD"), ("IVIG_BOT_MAX_MESSAGE_CHARS", "many")])
+@pytest.mark.parametrize("variable, value", [("IVIG_BOT_LOG_LEVEL", "LOUD"), ("IVIG_BOT_MAX_MESSAGE_CHARS", "many"),
+                                             ("PORT", "99999"), ("IVIG_BOT_WORKERS", "two")])
 def test_a_bad_setting_is_a_clear_error(variable, value):
     result = run("check", env={variable: value})
     assert result.exit_code == 2 and variable in result.output and "Traceback" not in result.output

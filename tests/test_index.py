@@ -75,6 +75,10 @@ def test_save_and_load_round_trip_without_pickle(tmp_path, searcher):
 def test_stale_or_damaged_saved_index_is_ignored(tmp_path, searcher):
     searcher.index.save(tmp_path, "abc", {})
     assert Index.load(tmp_path, "other-corpus") is None
+    fresh_arrays = (tmp_path / "index.npz").read_bytes()
+    searcher.index.save(tmp_path, "def", {})
+    (tmp_path / "index.npz").write_bytes(fresh_arrays)  # a reader caught between the two renames
+    assert Index.load(tmp_path, "def") is None
     (tmp_path / "index.npz").write_bytes(b"garbage")
     assert Index.load(tmp_path, "abc") is None
 
@@ -85,10 +89,12 @@ def test_cached_index_is_reused_and_rebuilt_when_the_corpus_changes(tmp_path, ma
     corpus = make_corpus({"a.md": document("a", "Bring a book to your infusion."), "b.md": document("b", "Parking is free.")})
     cached = settings.with_overrides(corpus_dir=corpus, index_cache_dir=tmp_path / "cache")
     first = build_searcher(cached)
-    assert len(list((tmp_path / "cache").iterdir())) == 1
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.npz", "passages.json"]
     again = build_searcher(cached)
     assert again.fingerprint == first.fingerprint and list(again.passages) == list(first.passages)
     (corpus / "a.md").write_text(document("a", "Bring a blanket to your infusion."), encoding="utf-8")
     changed = build_searcher(cached)
     assert changed.fingerprint != first.fingerprint
     assert changed.passages[0].text == "Bring a blanket to your infusion."
+    # The new index replaced the old one: corpus edits do not pile up old indexes on disk.
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.npz", "passages.json"]
