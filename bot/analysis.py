@@ -8,6 +8,7 @@ lists ship in bot/data and the clinic's synonyms file.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +21,8 @@ from nltk.stem.snowball import SnowballStemmer
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 HEADING_PREFIX = "h:"  # heading terms live in their own namespace for section cues
-STEM_CACHE_SIZE = 200_000  # comfortably more than a 5,000-document library's vocabulary
+STEM_CACHE_SIZE = 200_000
+APOSTROPHE_COLLISIONS = frozenset({"ill", "id", "wed", "well", "hell", "shell", "were", "shed", "wont", "cant"})  # comfortably more than a 5,000-document library's vocabulary
 
 
 def read_word_list(path: Path) -> list[str]:
@@ -30,6 +32,19 @@ def read_word_list(path: Path) -> list[str]:
         if not line.lstrip().startswith("#"):
             words.extend(line.split())
     return words
+
+
+def fold(text: str) -> str:
+    """Lower case, curly quotes straightened, accents dropped ("está" -> "esta")."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens with apostrophes dropped ("can't" -> "cant"): how messages are read."""
+    return [t.replace("'", "") for t in TOKEN.findall(fold(text))]
 
 
 def tokenize(text: str) -> list[str]:
@@ -83,7 +98,10 @@ class Analyzer:
         # Bounded: queries bring arbitrary words, and a server runs for weeks.
         self.stem: Callable[[str], str] = lru_cache(maxsize=STEM_CACHE_SIZE)(SnowballStemmer("english").stem)
         words = stop_words if stop_words is not None else read_word_list(DATA_DIR / "stopwords.txt")
-        self.stop_words = frozenset(words)
+        # Messages are read without apostrophes ("don't" -> "dont"), so both spellings are stop
+        # words, except where dropping it makes another word ("i'll" is not "ill").
+        self.stop_words = frozenset(words) | {w.replace("'", "") for w in words
+                                               if "'" in w and w.replace("'", "") not in APOSTROPHE_COLLISIONS}
         self._stop_stems = frozenset(self.stem(w) for w in self.stop_words)
         synonym_rules, self.synonym_words = self._synonym_rules(synonym_groups)
         self._synonyms = self._compile(synonym_rules)

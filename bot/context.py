@@ -1,0 +1,105 @@
+"""ConText: which words of a message are negated, hypothetical, long past, generic or figurative.
+
+A compact implementation of the published trigger-and-scope algorithm (Harkema et al. 2009),
+with every trigger in bot/data/context.yaml for clinical review. It marks spans of words; it
+knows nothing about symptoms. Triage then asks whether a symptom it found lies in a span.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import yaml
+
+from .phrases import PhraseMatcher
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "context.yaml"
+KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative")
+MAX_QUOTED = 200  # a pasted leaflet runs to the end of the message, across sentences
+
+
+@dataclass(frozen=True)
+class Modifier:
+    kind: str
+    trigger: tuple[int, int]  # word span of the trigger phrase
+    scope: tuple[int, int]  # word span it modifies
+
+
+class ContextRules:
+    def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
+        problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
+                                                 "present", "years_are_historical")]
+        if problems:
+            raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
+        for kind in KINDS:
+            for direction, phrases in (data.get(kind) or {}).items():
+                if not all(isinstance(p, str) for p in phrases):
+                    # YAML reads a bare `no` as false: such a trigger must be quoted.
+                    raise ValueError(f"context.yaml: {kind}.{direction} has a phrase that is not text (quote it)")
+        self.max_scope = int(data.get("max_scope", 8))
+        self.comma_ends = frozenset(data.get("comma_ends_scope", ()))
+        self.years_are_historical = bool(data.get("years_are_historical", False))
+        triggers = [(phrase, f"{kind}:{direction}")
+                    for kind in KINDS for direction in ("forward", "backward")
+                    for phrase in (data.get(kind) or {}).get(direction, ())]
+        self._triggers = PhraseMatcher(triggers, stem, rewrite)
+        self._terminations = PhraseMatcher([(p, "end") for p in data.get("terminations", ())], stem, rewrite)
+        self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
+        self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
+
+    @classmethod
+    def load(cls, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None,
+             path: Path = DATA_FILE) -> "ContextRules":
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, stem, rewrite)
+
+    def modifiers(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> tuple[Modifier, ...]:
+        """Every trigger's scope. `sentence_of[i]` numbers word i's sentence; `comma_after[i]`
+        says a comma follows word i."""
+        pseudo = self._pseudo.find(stems)
+        in_pseudo = {i for m in pseudo for i in range(m.start, m.end)}
+        stops = {m.start for m in self._terminations.find(stems)}
+        # "...is that normal? I've got it right now": a sign it is happening now cancels every
+        # hypothetical reading in the message.
+        happening_now = bool(self._present.find(stems))
+        found: list[Modifier] = []
+        for match in self._triggers.find(stems):
+            if match.start in in_pseudo:
+                continue
+            kind, direction = match.label.split(":")
+            if kind == "hypothetical" and happening_now:
+                continue
+            comma = kind in self.comma_ends
+            if kind == "quoted":  # everything pasted after "copied from the leaflet:"
+                # The scope includes the trigger: "from the NHS stroke page" names no symptom.
+                found.append(Modifier(kind, (match.start, match.end), (match.start, min(len(stems), match.end + MAX_QUOTED))))
+                continue
+            if direction == "forward":
+                start = end = match.end
+                while (end < len(stems) and end - start < self.max_scope and sentence_of[end] == sentence_of[match.start]
+                       and end not in stops):
+                    end += 1
+                    if comma and comma_after[end - 1]:
+                        break
+            else:
+                end = start = match.start
+                while (start > 0 and end - start < self.max_scope and sentence_of[start - 1] == sentence_of[match.start]
+                       and start - 1 not in stops and not (comma and comma_after[start - 1])):
+                    start -= 1
+            if end > start:
+                found.append(Modifier(kind, (match.start, match.end), (start, end)))
+        if self.years_are_historical:
+            found += self._years(stems, sentence_of)
+        return tuple(found)
+
+    @staticmethod
+    def _years(stems: Sequence[str], sentence_of: Sequence[int]) -> list[Modifier]:
+        """A past year ("a TIA in 2016") makes its sentence historical."""
+        this_year = date.today().year
+        found = []
+        for i, word in enumerate(stems):
+            if len(word) == 4 and word.isdigit() and 1940 <= int(word) < this_year:
+                sentence = [j for j, s in enumerate(sentence_of) if s == sentence_of[i]]
+                found.append(Modifier("historical", (i, i + 1), (sentence[0], sentence[-1] + 1)))
+        return found

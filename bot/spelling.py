@@ -1,0 +1,89 @@
+"""Spelling: fix what patients mistype, and never turn one real word into another.
+
+Two dictionaries are consulted: symspellpy's English frequency list (82,765 words, shipped
+inside its wheel) and the corpus's own words. Only a word that neither knows is corrected, so
+"worse" can never become "worst", nor "month" become "mouth". Text-speak ("wat r u", "hrs")
+is a reviewable list in bot/data/textspeak.txt, applied first. Cost is bounded for any input:
+very long words are left alone, runs of a repeated letter are shortened, and symspellpy only
+looks at a word's first seven letters when generating candidates.
+"""
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from symspellpy import SymSpell, Verbosity
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+PREFIX_LENGTH = 7
+MIN_LENGTH = 4  # shorter unknown words are too ambiguous: "ur", "teh" go through text-speak
+MAX_LENGTH = 24  # longer "words" are not mistyped English; correcting them only costs time
+REPEATS = re.compile(r"(.)\1{2,}")  # "sooooo" -> "soo" -> looked up
+
+
+def load_english() -> SymSpell:
+    """symspellpy's English dictionary, from the file inside its wheel (about 3 s, 150 MB).
+
+    Loaded once per process and shared by every corpus: it never changes.
+    """
+    english = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
+    path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    with resources.as_file(path) as file:
+        if not english.load_dictionary(str(file), term_index=0, count_index=1, encoding="utf-8"):
+            raise RuntimeError(f"symspellpy's English dictionary is missing: {file}")
+    return english
+
+
+def read_textspeak(path: Path = DATA_DIR / "textspeak.txt") -> dict[str, str]:
+    """`wrong = right` lines: the abbreviations and habitual typos patients write."""
+    table: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        wrong, sep, right = line.partition("=")
+        if not sep or not wrong.strip() or not right.strip():
+            raise ValueError(f"{path.name}, line {number}: expected 'wrong = right'")
+        table[wrong.strip().lower()] = right.strip().lower()
+    return table
+
+
+class SpellingCorrector:
+    def __init__(self, english: SymSpell, domain_counts: Mapping[str, int], protected: Iterable[str] = (),
+                 textspeak: Mapping[str, str] | None = None) -> None:
+        self._english = english
+        self._domain = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
+        for word, count in domain_counts.items():
+            if word.isalpha() and len(word) >= MIN_LENGTH - 1:
+                self._domain.create_dictionary_entry(word, max(int(count), 1))
+        self._known = frozenset(domain_counts) | frozenset(protected)
+        self._textspeak = dict(textspeak if textspeak is not None else read_textspeak())
+
+    @property
+    def textspeak(self) -> Mapping[str, str]:
+        return self._textspeak
+
+    def is_textspeak(self, word: str) -> bool:
+        return word in self._textspeak
+
+    def is_known(self, word: str) -> bool:
+        return word in self._known or word in self._english.words
+
+    def correct(self, word: str) -> str:
+        """The word as the patient most likely meant it; unchanged unless it is unknown."""
+        if word in self._textspeak:
+            return self._textspeak[word]
+        if self.is_known(word) or not word.isalpha() or not MIN_LENGTH <= len(word) <= MAX_LENGTH:
+            return word
+        shortened = REPEATS.sub(r"\1\1", word)
+        if shortened != word and self.is_known(shortened):
+            return shortened
+        limit = 1 if len(shortened) < 8 else 2
+        # Closest first; at equal distance the corpus's own word wins ("hedache" is the
+        # documents' "headache"), then the more frequent English word.
+        candidates = [(s.distance, rank, -s.count, s.term)
+                      for rank, dictionary in enumerate((self._domain, self._english))
+                      for s in dictionary.lookup(shortened, Verbosity.TOP, max_edit_distance=limit)]
+        return min(candidates)[3] if candidates else word

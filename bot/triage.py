@@ -1,0 +1,179 @@
+"""Triage: does this message describe a possible emergency happening now?
+
+It runs first on every message and nothing else can switch it off. Two nets, both read from
+bot/data/triage.yaml so a clinician can review and change them:
+1. rules over concept word lists, with ConText deciding whether a mention is negated,
+   hypothetical, long past, generic (a pasted leaflet) or figurative;
+2. a semantic net: closeness of the message's sentences to emergency examples, for the
+   phrasings no list contains.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from .context import KINDS
+from .embedding import Embedder
+from .phrases import Match, PhraseMatcher, phrase_words
+from .understanding import Message, Understander
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "triage.yaml"
+SEVERITIES = ("emergency", "care_team_today")
+# Tuned on the tune half of tests/data/eval/triage.*.jsonl (see BENCHMARKS.md).
+SEMANTIC_THRESHOLD = 0.70
+SEMANTIC_MARGIN = 0.05
+
+
+class TriageError(ValueError):
+    """triage.yaml is not usable; the message says where."""
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    severity: str
+    explained_away_by: frozenset[str]
+    rules: tuple[tuple[str, ...], ...]
+    window: int | None  # words within which a rule's concepts must appear; None: the file's default
+
+
+@dataclass(frozen=True)
+class Urgency:
+    category: str
+    severity: str
+    how: str  # "rule" or "semantic": which net caught it (for metrics and review, never shown)
+
+
+class Triage:
+    def __init__(self, data: Mapping[str, Any], understander: Understander) -> None:
+        self.categories, concepts = validate(data)
+        stem, rewrite = understander.analyzer.stem, understander.rewrite
+        self.window = int(data.get("window", 12))
+        self._concepts = PhraseMatcher([(p, name) for name, phrases in concepts.items() for p in phrases], stem, rewrite)
+        self._ignore = PhraseMatcher([(p, "ignore") for p in data.get("ignore", ())], stem, rewrite)
+        self._embedder = understander.embedder
+        self._examples, self._example_category = self._embed_examples(data["categories"], "examples")
+        self._benign, _ = self._embed_examples(data["categories"], "benign_examples")
+
+    @classmethod
+    def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Triage":
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise TriageError(f"{path.name}: not valid YAML ({error})") from None
+        return cls(data, understander)
+
+    def _embed_examples(self, categories: Mapping[str, Any], key: str) -> tuple[np.ndarray, list[str]]:
+        texts, labels = [], []
+        for name, spec in categories.items():
+            for example in spec.get(key) or ():
+                texts.append(str(example))
+                labels.append(name)
+        vectors = self._embedder.embed(texts) if texts else np.zeros((0, self._embedder.dimensions), np.float32)
+        return vectors, labels
+
+    # -- detection -------------------------------------------------------------------------
+    def assess(self, message: Message) -> Urgency | None:
+        return self.by_rules(message) or self.by_meaning(message)
+
+    def by_rules(self, message: Message) -> Urgency | None:
+        ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
+        mentions: dict[str, list[Match]] = {}
+        for match in self._concepts.find(message.stems, message.words):
+            if not ignored.intersection(range(match.start, match.end)):
+                mentions.setdefault(match.label, []).append(match)
+        # Words that belong to a symptom phrase ("no urine", "not breathing") are not ConText triggers.
+        in_mentions = frozenset(i for found in mentions.values() for m in found for i in range(m.start, m.end))
+        for category in self.categories:
+            for rule in category.rules:
+                standing = [[m for m in mentions.get(concept, ())
+                             if not message.modified(m.start, m.end, in_mentions) & category.explained_away_by]
+                            for concept in rule]
+                if all(standing) and self._close_together(standing, category.window or self.window):
+                    return Urgency(category.name, category.severity, "rule")
+        return None
+
+    @staticmethod
+    def _close_together(standing: list[list[Match]], window: int) -> bool:
+        """Some choice of one mention per concept fits in the window (checked per anchor)."""
+        for anchor in standing[0]:
+            if all(any(abs(m.start - anchor.start) <= window for m in group) for group in standing[1:]):
+                return True
+        return False
+
+    def by_meaning(self, message: Message) -> Urgency | None:
+        """Sentences close in meaning to an emergency example, and closer to it than to any benign one."""
+        if not len(self._examples) or not message.words:
+            return None
+        spans = message.sentences()
+        texts = [" ".join(message.words[a:b]) for a, b in spans
+                 if not message.modified(a, b) & {"negated", "hypothetical", "generic"}]
+        if not texts:
+            return None
+        vectors = self._embedder.embed(texts) if len(spans) > 1 else message.vector[None, :]
+        similarity = vectors @ self._examples.T
+        benign = (vectors @ self._benign.T).max(axis=1) if len(self._benign) else np.full(len(vectors), -1.0)
+        row, column = np.unravel_index(int(similarity.argmax()), similarity.shape)
+        best = float(similarity[row, column])
+        if best >= SEMANTIC_THRESHOLD and best >= float(benign[row]) + SEMANTIC_MARGIN:
+            name = self._example_category[column]
+            return Urgency(name, next(c.severity for c in self.categories if c.name == name), "semantic")
+        return None
+
+
+def vocabulary(path: Path = DATA_FILE) -> set[str]:
+    """Every word the triage file uses, so spelling correction can reach them ("sezure")."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    phrases = [p for group in (data.get("concepts") or {}).values() for p in group or ()]
+    phrases += [e for spec in (data.get("categories") or {}).values() for key in ("examples", "benign_examples")
+                for e in (spec or {}).get(key) or ()]
+    return {w for p in phrases for w in phrase_words(str(p)) if w.isalpha()}
+
+
+def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
+    """Categories in order, and concepts; raises TriageError naming every problem at once."""
+    if not isinstance(data, dict) or not isinstance(data.get("concepts"), dict) or not isinstance(data.get("categories"), dict):
+        raise TriageError("triage.yaml needs a `concepts` mapping and a `categories` mapping")
+    problems: list[str] = []
+    concepts: dict[str, list[str]] = {}
+    for name, phrases in data["concepts"].items():
+        if not isinstance(phrases, list) or not phrases or not all(isinstance(p, str) and p.strip() for p in phrases):
+            problems.append(f"concept {name!r}: needs a list of phrases")
+        else:
+            concepts[str(name)] = phrases
+    categories: list[Category] = []
+    for name, spec in data["categories"].items():
+        where = f"category {name!r}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        severity = spec.get("severity")
+        if severity not in SEVERITIES:
+            problems.append(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        kinds = spec.get("explained_away_by") or []
+        if not isinstance(kinds, list) or any(k not in KINDS for k in kinds):
+            problems.append(f"{where}: explained_away_by may only list {', '.join(KINDS)}")
+            kinds = []
+        rules = spec.get("rules")
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, list) and r for r in rules):
+            problems.append(f"{where}: rules must be a list of concept lists")
+            rules = []
+        for rule in rules:
+            for concept in rule:
+                if concept not in concepts:
+                    problems.append(f"{where}: rule names unknown concept {concept!r}")
+        for key in ("examples", "benign_examples"):
+            if not isinstance(spec.get(key) or [], list):
+                problems.append(f"{where}: {key} must be a list of sentences")
+        window = spec.get("window")
+        if window is not None and (not isinstance(window, int) or window < 1):
+            problems.append(f"{where}: window must be a whole number of words")
+            window = None
+        categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window))
+    if problems:
+        raise TriageError("triage.yaml: " + "; ".join(problems))
+    return tuple(categories), concepts
