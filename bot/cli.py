@@ -12,9 +12,10 @@ import click
 
 from .analysis import SynonymsError
 from .config import Settings, SettingsError, log_level
-from .dialogue import Dialogue
+from .dialogue import Dialogue, build_dialogue
 from .documents import CorpusError
-from .search import Searcher, build_searcher
+from .intents import IntentsError
+from .triage import TriageError
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path, file_okay=False),
                              help="Directory of *.md documents (default: $IVIG_BOT_CORPUS or the built-in corpus).")
@@ -35,14 +36,14 @@ def load_settings(**overrides: Any) -> Settings:
         fail([f"ivig-bot: {error}"])
 
 
-def load_searcher(settings: Settings) -> Searcher:
-    """Load and index the corpus, or stop with every problem listed (exit status 2)."""
+def load_dialogue(settings: Settings) -> Dialogue:
+    """Load and index the corpus and the data files, or stop with every problem listed (exit status 2)."""
     try:
-        return build_searcher(settings)
+        return build_dialogue(settings)
     except CorpusError as error:
         fail([f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
               *(f"  - {p}" for p in error.problems)])
-    except SynonymsError as error:
+    except (SynonymsError, TriageError, IntentsError) as error:
         fail([f"ivig-bot: {error}"])
 
 
@@ -70,7 +71,7 @@ def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: in
 
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms, host=host, port=port, workers=workers)
     # Built once here, before gunicorn forks: every worker shares the loaded index.
-    app = create_app(settings, Dialogue(load_searcher(settings), settings))
+    app = create_app(settings, load_dialogue(settings))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -104,7 +105,7 @@ def ask(question: str, corpus: Path | None, synonyms: Path | None, as_json: bool
         fail(["ivig-bot: the question is empty"], code=1)
     if len(question) > settings.max_message_chars:
         fail([f"ivig-bot: the question is longer than {settings.max_message_chars} characters"], code=1)
-    dialogue = Dialogue(load_searcher(settings), settings)
+    dialogue = load_dialogue(settings)
     response = dialogue.to_json(dialogue.respond(question))
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
@@ -141,7 +142,7 @@ def render_text(response: dict[str, Any]) -> str:
 def check(corpus: Path | None, synonyms: Path | None) -> None:
     """Validate the corpus and print how many documents and passages it has."""
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms)
-    searcher = load_searcher(settings)
+    searcher = load_dialogue(settings).searcher
     synonyms_file = settings.resolved_synonyms_file
     click.echo(f"ok: {searcher.document_count} documents, {len(searcher.passages)} passages in {settings.corpus_dir}")
     click.echo(f"synonyms: {synonyms_file if synonyms_file else 'none'}")

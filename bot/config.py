@@ -34,6 +34,16 @@ def log_level(environ: Mapping[str, str] | None = None) -> str:
     return raw.upper()
 
 
+def contact(value: str | None, name: str) -> str | None:
+    """A phone number or short label for a contact; checked because patients will dial it."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > 60 or any(ord(c) < 32 for c in value):
+        raise SettingsError(f"{ENV_PREFIX}{name} must be a short phone number or label, got {value[:60]!r}")
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = DEFAULT_CORPUS
@@ -50,6 +60,11 @@ class Settings:
     # Where the built index is cached between starts; None disables the cache.
     index_cache_dir: Path | None = None
     web_dir: Path = DEFAULT_WEB_DIR
+    # The clinic's contacts, shown in urgent notices and returned for tel: links. None: a
+    # generic wording ("your local emergency number", "your care team").
+    emergency_number: str | None = None
+    crisis_line: str | None = None
+    clinic_phone: str | None = None
     log_level: str = "INFO"
     # `serve` only: where gunicorn listens, how many workers, which proxies it trusts.
     host: str = "127.0.0.1"
@@ -100,6 +115,9 @@ class Settings:
             secret_key=get("SECRET_KEY"),
             index_cache_dir=Path(c) if (c := get("INDEX_CACHE")) else None,
             web_dir=Path(get("WEB_DIR") or defaults.web_dir),
+            emergency_number=contact(get("EMERGENCY_NUMBER"), "EMERGENCY_NUMBER"),
+            crisis_line=contact(get("CRISIS_LINE"), "CRISIS_LINE"),
+            clinic_phone=contact(get("CLINIC_PHONE"), "CLINIC_PHONE"),
             log_level=log_level(env),
             host=get("HOST") or defaults.host,
             port=get_int("PORT", defaults.port, 65535),  # PORT, unprefixed: the hosting platforms' convention

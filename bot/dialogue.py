@@ -1,27 +1,34 @@
-"""Stage 6: one conversational turn, from a patient's message to a reply.
+"""Stage 7: one conversational turn, from a patient's message to a reply.
 
-The server keeps no per-user state: what the next turn needs (the topic and which passages
-were shown) travels in a small signed `context` string that the client sends back. Anything
+Each message is read once (understanding), checked for an emergency before anything else
+(triage), classified (intents) and answered from the documents (search). The server keeps no
+per-user state: what the next turn needs (the topic, which passages were shown and which were
+folded away) travels in a small signed `context` string that the client sends back. Anything
 that does not verify is ignored, so tampered or foreign context can never break a turn.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from . import intents, templates
+from . import intents as intents_module
+from . import templates, triage as triage_module
 from .config import Settings
-from .search import Hit, Query, Searcher
+from .intents import SMALL_TALK, Intents
+from .search import Hit, Query, Searcher, build_searcher
 from .suggestions import Suggester
-from .urgent import UrgentDetector, Urgency
+from .triage import Triage, Urgency
+from .understanding import Message, Models
 
 FOLLOW_UP_WEIGHT = 0.5  # the previous topic counts half as much as the new words
 MAX_TOPIC_TERMS = 8
 MAX_SHOWN = 24
 MAX_CONTEXT_CHARS = 2048
+MAX_TERM_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,8 @@ class Conversation:
     """What one turn hands to the next."""
 
     topic: tuple[tuple[str, float], ...] = ()
-    shown: tuple[int, ...] = ()
+    shown: tuple[int, ...] = ()  # passages shown in full
+    folded: tuple[int, ...] = ()  # passages returned but folded under "More from the documents"
 
     def as_query(self) -> Query:
         return Query(self.topic, self.topic)
@@ -48,13 +56,14 @@ class Reply:
 class ContextCodec:
     """Signs the context, and ties it to one corpus: passage numbers mean nothing elsewhere."""
 
-    def __init__(self, secret: str, corpus: str) -> None:
+    def __init__(self, secret: str, corpus: str, passages: int) -> None:
         self._serializer = URLSafeSerializer(secret, salt="ivig-bot.context")
         self._corpus = corpus[:8]
+        self._passages = passages
 
     def encode(self, conversation: Conversation) -> str:
         return self._serializer.dumps({"c": self._corpus, "t": [[t, round(w, 3)] for t, w in conversation.topic],
-                                       "s": list(conversation.shown)})
+                                       "s": list(conversation.shown), "f": list(conversation.folded)})
 
     def decode(self, token: Any) -> Conversation | None:
         if not isinstance(token, str) or not token or len(token) > MAX_CONTEXT_CHARS:
@@ -63,58 +72,100 @@ class ContextCodec:
             data = self._serializer.loads(token)
             if data["c"] != self._corpus:
                 return None
-            topic = tuple((str(t), float(w)) for t, w in data["t"])
-            shown = tuple(int(i) for i in data["s"])
-        except (BadData, KeyError, TypeError, ValueError):
+            topic = tuple((t, float(w)) for t, w in data["t"][:MAX_TOPIC_TERMS]
+                          if isinstance(t, str) and len(t) <= MAX_TERM_CHARS and isinstance(w, (int, float))
+                          and math.isfinite(w) and 0 < w <= 10)
+            shown = self._ids(data["s"])
+            folded = self._ids(data.get("f", []))
+        except (BadData, KeyError, TypeError, ValueError, AttributeError):
             return None
-        return Conversation(topic, shown)
+        return Conversation(topic, shown, folded)
+
+    def _ids(self, values: Any) -> tuple[int, ...]:
+        """Passage numbers that exist in this corpus; anything else is dropped."""
+        return tuple(v for v in values[:MAX_SHOWN] if isinstance(v, int) and not isinstance(v, bool)
+                     and 0 <= v < self._passages)
 
 
 class Dialogue:
     def __init__(self, searcher: Searcher, settings: Settings) -> None:
         self.searcher = searcher
+        self.understander = searcher.understander
         self.disclaimer = settings.disclaimer
+        self.contacts = {
+            "emergency_number": settings.emergency_number,
+            "crisis_line": settings.crisis_line,
+            "clinic_phone": settings.clinic_phone,
+        }
+        self._wording = {
+            "emergency_number": settings.emergency_number or templates.DEFAULT_EMERGENCY_NUMBER,
+            "crisis_line": settings.crisis_line or templates.DEFAULT_CRISIS_LINE,
+            "clinic_phone": settings.clinic_phone or templates.DEFAULT_CLINIC_PHONE,
+        }
         secret = settings.secret_key or hashlib.sha256(b"ivig-bot.context:" + searcher.fingerprint.encode()).hexdigest()
-        self.codec = ContextCodec(secret, searcher.fingerprint)
-        self.urgent = UrgentDetector()
+        self.codec = ContextCodec(secret, searcher.fingerprint, len(searcher.passages))
+        self.triage = Triage.load(self.understander)
+        self.intents = Intents.load(self.understander)
+        missing = {c.name for c in self.triage.categories} - set(templates.URGENT)
+        if missing:
+            raise triage_module.TriageError(f"no notice in bot/templates.py for triage categories {sorted(missing)}")
         self.suggester = Suggester(searcher)
 
+    def say(self, template: str) -> str:
+        """A template with the clinic's contacts filled in."""
+        return template.format(**self._wording)
+
     # -- one turn --------------------------------------------------------------------------
-    def respond(self, message: str, context: Any = None) -> Reply:
+    def respond(self, text: str, context: Any = None) -> Reply:
         conversation = self.codec.decode(context) or Conversation()
-        urgency = self.urgent.detect(message)  # first, and nothing below can undo it
-        if urgency is None:
-            kind = intents.small_talk(message)
-            if kind is not None:
-                return Reply("small_talk", templates.SMALL_TALK[kind], suggestions=self.suggester.starters,
-                             conversation=conversation)
-            if intents.wants_more(message):
-                return self._more(conversation)
-        return self._question(message, conversation, urgency)
+        message = self.understander.read(text)
+        urgency = self.triage.assess(message)  # first, and nothing below can undo it
+        if message.language != "en":
+            notice = self.say(templates.LANGUAGE_NOTICE.get(message.language, templates.LANGUAGE_NOTICE_DEFAULT))
+            return Reply("urgent" if urgency else "other_language", notice, urgent=urgency, conversation=conversation)
+        intent = "factual" if urgency else self.intents.intent(message)
+        if intent in SMALL_TALK:
+            return Reply("small_talk", templates.SMALL_TALK[intent], suggestions=self.suggester.starters,
+                         conversation=conversation)
+        if intent == "more":
+            return self._more(conversation)
+        return self._question(message, intent, conversation, urgency)
 
     def welcome(self) -> Reply:
         return Reply("small_talk", templates.SMALL_TALK["greeting"], suggestions=self.suggester.starters)
 
-    def _question(self, message: str, conversation: Conversation, urgency: Urgency | None) -> Reply:
+    def _question(self, message: Message, intent: str, conversation: Conversation, urgency: Urgency | None) -> Reply:
         query = self.searcher.parse(message)
         if urgency is not None and urgency.search_hint:
             query = query.plus(self.searcher.parse(urgency.search_hint), 1.0)
-        follow_up = bool(conversation.topic) and (query.is_empty or intents.is_follow_up(message))
+        follow_up = bool(conversation.topic) and (query.is_empty or self.intents.is_follow_up(message))
+        repeated = False
         if follow_up:
             query = query.plus(conversation.as_query(), FOLLOW_UP_WEIGHT)
-        hits = tuple(self.searcher.search(query))
+            seen = frozenset(conversation.shown + conversation.folded)
+            hits = tuple(self.searcher.search(query, exclude=seen))
+            if not hits:  # nothing new answers: show the earlier answer again, and say so
+                hits = tuple(self.searcher.search(query))
+                repeated = bool(hits)
+        else:
+            hits = tuple(self.searcher.search(query))
         topic = query.content if hits else conversation.topic
-        next_turn = Conversation(strongest(topic), tuple(h.id for h in hits))
+        next_turn = Conversation(strongest(topic), tuple(h.id for h in hits[:1]), tuple(h.id for h in hits[1:]))
         suggestions = self.suggester.after(hits) if hits else self.suggester.starters
         if urgency is not None:
             text = templates.URGENT_REPLY if hits else templates.URGENT_REPLY_NO_PASSAGES
             return Reply("urgent", text, hits, urgency, suggestions, next_turn)
-        if intents.is_personal(message):
+        if intent == "dose":
+            return Reply("personal", templates.DOSE if hits else templates.DOSE_NO_MATCH, hits, None, suggestions, next_turn)
+        if intent == "personal":
             text = templates.PERSONAL if hits else templates.PERSONAL_NO_MATCH
             return Reply("personal", text, hits, None, suggestions, next_turn)
         if not hits:
-            return Reply("no_match", templates.NO_MATCH, (), None, suggestions, next_turn)
-        if follow_up:
+            text = self.say(templates.NO_MATCH_SYMPTOM) if self.triage.mentions_symptom(message) else templates.NO_MATCH
+            return Reply("no_match", text, (), None, suggestions, next_turn)
+        if repeated:
+            text = templates.REPEATED
+        elif follow_up:
             text = templates.FOLLOW_UP
         elif query.corrections:
             changes = ", ".join(f"“{wrong}” as “{right}”" for wrong, right in query.corrections)
@@ -126,11 +177,18 @@ class Dialogue:
     def _more(self, conversation: Conversation) -> Reply:
         if not conversation.topic:
             return Reply("no_more", templates.MORE_WITHOUT_TOPIC, suggestions=self.suggester.starters)
-        hits = tuple(self.searcher.search(conversation.as_query(), exclude=frozenset(conversation.shown)))
+        if conversation.folded:  # what was folded away comes first
+            hits = tuple(self._hit(i) for i in conversation.folded)
+        else:
+            seen = frozenset(conversation.shown + conversation.folded)
+            hits = tuple(self.searcher.search(conversation.as_query(), exclude=seen))
         if not hits:
             return Reply("no_more", templates.NO_MORE, suggestions=self.suggester.starters, conversation=conversation)
         shown = (conversation.shown + tuple(h.id for h in hits))[-MAX_SHOWN:]
         return Reply("more", templates.MORE, hits, None, self.suggester.after(hits), Conversation(conversation.topic, shown))
+
+    def _hit(self, passage: int) -> Hit:
+        return Hit(passage, self.searcher.passages[passage], 0.0, 1.0)
 
     # -- the wire format, shared by the HTTP API and `ivig-bot ask --json` -------------------
     def to_json(self, reply: Reply) -> dict[str, Any]:
@@ -139,13 +197,16 @@ class Dialogue:
             "reply": reply.reply,
             "urgent": None if reply.urgent is None else {
                 "category": reply.urgent.category,
-                "title": templates.URGENT_TITLE,
-                "message": templates.URGENT_SELF_HARM_MESSAGE if reply.urgent.category == "self_harm" else templates.URGENT_MESSAGE,
+                "severity": reply.urgent.severity,
+                "action": self.say(templates.SEVERITY_LABEL[reply.urgent.severity]),
+                "title": templates.URGENT[reply.urgent.category][0],
+                "message": self.say(templates.URGENT[reply.urgent.category][1]),
+                "contacts": dict(self.contacts),
             },
             "passages": [
                 {
                     "text": h.passage.text,
-                    "score": round(h.score, 3),
+                    "score": round(h.score, 3) if math.isfinite(h.score) else 0.0,
                     "source": {
                         "document": h.passage.document,
                         "title": h.passage.title,
@@ -166,3 +227,9 @@ class Dialogue:
 def strongest(terms: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
     """The topic's heaviest terms, so the context stays a few hundred bytes."""
     return tuple(sorted(terms, key=lambda tw: -tw[1])[:MAX_TOPIC_TERMS])
+
+
+def build_dialogue(settings: Settings, models: Models | None = None) -> Dialogue:
+    """Everything a server or the CLI needs, from settings: corpus, index, understanding, dialogue."""
+    words = triage_module.vocabulary() | intents_module.vocabulary()
+    return Dialogue(build_searcher(settings, models, domain_words=words), settings)

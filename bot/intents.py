@@ -1,68 +1,125 @@
-"""What kind of message this is, apart from its medical topic.
+"""Intents: what kind of message this is, learned from examples in bot/data/intents.yaml.
 
-Small talk and "tell me more" must match the whole message, so "hi, what are IVIG headaches
-like?" is still a question. Follow-up and personal-decision cues can appear anywhere.
+Nearest examples decide, by meaning (the message's embedding) and by the words it shares with
+them, so "should I switch to the shots?" (personal) and "can I get it as a shot instead of a
+drip?" (factual) fall on different sides without a hand-written rule. Clinicians extend the
+behaviour by adding examples in patients' words.
 """
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
 
-SMALL_TALK = {
-    "greeting": r"(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening|day))( there)?( bot)?",
-    "thanks": r"((ok|okay|great|thanks|cool)\s)?(thanks?( you)?( so much| very much| a lot)?|thx|ty|cheers|"
-              r"that helps|that helped|that was helpful|much appreciated)",
-    "goodbye": r"(bye|goodbye|bye bye|see you|see ya|good night|cya|that s all|thats all|that is all)( for now)?",
-    "identity": r"(who|what) (are|r) (you|u)|what is this( chat| bot)?|whats your name|what is your name|who am i talking to",
-    "human": r"(are|r) (you|u) (a |an )?(real )?(doctor|nurse|human|person|people|robot|bot|ai|clinician|machine|computer)"
-             r"|is this (a )?(real )?(person|human|doctor|nurse|bot)|am i (talking|chatting) (to|with) a (real )?(person|human|bot)",
-    "help": r"help|help me|what can (you|u) do|what do (you|u) do|how does this work|what can i ask( you)?|"
-            r"how do i use this|menu|options|what do you know( about)?",
-}
-SMALL_TALK_PATTERNS = {kind: re.compile(rf"(?:{pattern})") for kind, pattern in SMALL_TALK.items()}
+import numpy as np
+import yaml
 
-MORE = re.compile(
-    r"(tell me )?(some )?more( please| info| information| details)?|anything else|what else|go on|continue|"
-    r"(show|give) me more|keep going|and\??|next"
-)
+from .analysis import words
+from .understanding import Message, Understander
 
-# A follow-up leans on the previous question: it points back at it ("they", "that") or leaves
-# out what it is about ("what about fibromyalgia?", "for how long?"). "it" alone is not a
-# cue: patients use it for the treatment itself ("how much does it cost?").
-FOLLOW_UP = re.compile(
-    r"^(what|how) about\b|^and\b|^also\b|^(for )?how long\b|^how often\b|^is there\b|^are there\b|^any\b|^what if\b|"
-    r"^why\b|^how come\b|^really\b|^but\b|^then\b|^so\b|"
-    r"\b(they|them|those|these|that|this|their)\b"
-)
-
-PERSONAL = re.compile(
-    r"\b(should|shall) (i|we|my)\b|\b(can|could|may|must) i\b|\bdo i (need|have to)\b|\bhow (much|often|long) (should|do|must) i\b"
-    r"|\b(is it|it s|its) (safe|ok|okay|alright|fine|dangerous) (for me|to|if i)\b|\bam i (allowed|ok|okay|safe)\b"
-    r"|\bpregnan|\bbreast ?feed|\bnursing my\b|\bmy (dose|dosage|medication|medicine|treatment)\b"
-    r"|\b(stop|skip|quit|miss) (my|taking)\b"
-)
+DATA_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
+INTENTS = ("factual", "personal", "dose", "logistics", "greeting", "thanks", "goodbye", "identity", "human", "help", "more")
+SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "identity", "human", "help"})
+# Tuned on the tune half of tests/data/eval/intents.*.jsonl: how much meaning counts next to
+# shared words when comparing a message with an example.
+MEANING_WEIGHT = 0.5
+# Another intent must beat the nearest plain question by this much: when the examples are
+# unsure, answering from the documents is the safe default.
+MARGIN = 0.02
+# Small talk and "more" must look very like their examples: "my toes have been tingly since
+# yesterday" shares a word with "see you" but is no goodbye.
+CONVERSATIONAL_MIN = 0.6
 
 
-def normalise(message: str) -> str:
-    """Lower case, apostrophes dropped, punctuation to spaces, whitespace collapsed."""
-    text = message.lower().replace("\u2019", "").replace("\u2018", "").replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text).split())
+class IntentsError(ValueError):
+    """intents.yaml is not usable."""
 
 
-def small_talk(message: str) -> str | None:
-    text = normalise(message)
-    for kind, pattern in SMALL_TALK_PATTERNS.items():
-        if pattern.fullmatch(text):
-            return kind
-    return None
+@dataclass(frozen=True)
+class Example:
+    label: str
+    words: frozenset[str]
 
 
-def wants_more(message: str) -> bool:
-    return bool(MORE.fullmatch(normalise(message)))
+class ExampleClassifier:
+    """Label of the nearest example; similarity = meaning and shared words, blended."""
+
+    def __init__(self, examples: Mapping[str, Sequence[str]], understander: Understander) -> None:
+        self._labels: list[str] = []
+        self._words: list[frozenset[str]] = []
+        vectors = []
+        for label, texts in examples.items():
+            for text in texts:
+                message = understander.read(str(text))
+                self._labels.append(label)
+                self._words.append(features(message))
+                vectors.append(message.vector)
+        self._vectors = np.vstack(vectors) if vectors else np.zeros((0, understander.embedder.dimensions), np.float32)
+
+    def scores(self, message: Message) -> dict[str, float]:
+        """Each label's best similarity to the message."""
+        meaning = self._vectors @ message.vector
+        mine = features(message)
+        best: dict[str, float] = {}
+        for i, label in enumerate(self._labels):
+            theirs = self._words[i]
+            shared = len(mine & theirs) / len(mine | theirs) if mine or theirs else 0.0
+            score = MEANING_WEIGHT * float(meaning[i]) + (1 - MEANING_WEIGHT) * shared
+            if score > best.get(label, -1.0):
+                best[label] = score
+        return best
+
+    def classify(self, message: Message, default: str | None = None, margin: float = 0.0,
+                 minimums: Mapping[str, float] | None = None) -> str:
+        scores = self.scores(message)
+        if minimums:
+            scores = {label: score for label, score in scores.items() if score >= minimums.get(label, -1.0)}
+        best = max(scores, key=scores.__getitem__)
+        if default is not None and best != default and scores[best] < scores.get(default, -1.0) + margin:
+            return default
+        return best
 
 
-def is_follow_up(message: str) -> bool:
-    return bool(FOLLOW_UP.search(normalise(message)))
+def features(message: Message) -> frozenset[str]:
+    """Words and word pairs: intent lives in small words ("should i", "can i") as much as in nouns."""
+    words = message.words
+    return frozenset(words) | frozenset(f"{a} {b}" for a, b in zip(words, words[1:]))
 
 
-def is_personal(message: str) -> bool:
-    return bool(PERSONAL.search(normalise(message)))
+class Intents:
+    def __init__(self, data: Mapping, understander: Understander) -> None:
+        intents = data.get("intents") if isinstance(data, dict) else None
+        if not isinstance(intents, dict) or not all(isinstance(v, list) and v for v in intents.values()):
+            raise IntentsError("intents.yaml needs an `intents` mapping of intent -> list of examples")
+        unknown = sorted(set(intents) - set(INTENTS))
+        if unknown or "factual" not in intents:
+            raise IntentsError(f"intents.yaml: unknown intent(s) {unknown}; known: {', '.join(INTENTS)}")
+        for key in ("follow_up", "new_topic"):
+            if not isinstance(data.get(key), list) or not data[key]:
+                raise IntentsError(f"intents.yaml needs a `{key}` list of examples")
+        self._intent = ExampleClassifier(intents, understander)
+        self._topic = ExampleClassifier({"follow_up": data["follow_up"], "new_topic": data["new_topic"]}, understander)
+
+    @classmethod
+    def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Intents":
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise IntentsError(f"{path.name}: not valid YAML ({error})") from None
+        return cls(data, understander)
+
+    def intent(self, message: Message) -> str:
+        return self._intent.classify(message, default="factual", margin=MARGIN,
+                                     minimums={label: CONVERSATIONAL_MIN for label in (*SMALL_TALK, "more")})
+
+    def is_follow_up(self, message: Message) -> bool:
+        """Does the message lean on the previous question? Asked only when there is one."""
+        return self._topic.classify(message) == "follow_up"
+
+
+def vocabulary(path: Path = DATA_FILE) -> set[str]:
+    """The examples' words, as preferred spelling corrections."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    texts = [t for group in (data.get("intents") or {}).values() for t in group or ()]
+    texts += [*(data.get("follow_up") or ()), *(data.get("new_topic") or ())]
+    return {w for t in texts for w in words(str(t)) if w.isalpha()}

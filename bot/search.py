@@ -1,8 +1,10 @@
-"""Stage 5: answer a question with the best passages, or honestly with none.
+"""Stage 6: answer a question with the best passages, or honestly with none.
 
-The Searcher ties analysis and index together and decides when to abstain: the best passage
-must cover enough of what the question is about (weighted by idf), otherwise the corpus does
-not answer it and we say so instead of offering the least-bad passage.
+Ranking fuses BM25 (rank-bm25's statistics, through postings) with the offline semantic
+signal. Abstention asks the right question: does the best passage cover what the question is
+*about*? Filler, greetings and common words that name no topic ("is that normal", "quick
+question") do not count against an answer; a topic word the corpus does not know ("insurance",
+"rituximab") does, because a passage that ignores it does not answer.
 """
 from __future__ import annotations
 
@@ -12,25 +14,35 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
-from .analysis import Analyzer, SpellingCorrector, tokenize
+import numpy as np
+
+from .analysis import Analyzer, read_word_list, tokenize
 from .config import Settings
 from .documents import document_paths, load_corpus
 from .index import FORMAT_VERSION, FieldWeights, Index, passage_terms
 from .passages import Passage, make_passages
+from .understanding import Message, Models, Understander
 
 log = logging.getLogger(__name__)
 
+DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_PASSAGES = 3
-# Calibrated on tests/data/questions.jsonl (see README "Tuning"): below this share of the
-# question's weight matched by the best passage, the corpus does not answer the question.
-MIN_COVERAGE = 0.5
-# A second or third passage must score at least this share of the best one to be shown.
-RELATIVE_SCORE = 0.5
+# Tuned on the tune half of tests/data/eval/questions.*.jsonl (see BENCHMARKS.md).
+MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) the best passage must contain
+SEMANTIC_WEIGHT = 0.5  # how much meaning counts next to BM25 (scaled to the best BM25 score)
+RELATIVE_SCORE = 0.5  # a 2nd or 3rd passage must score at least this share of the best one
+# English words this common name no topic unless listed in focus_words.txt: a question's word
+# the corpus lacks is ignored if it is among the GENERIC_RANK commonest; one the corpus has
+# counts only GENERIC_WEIGHT if it is among the COMMON_RANK commonest ("people", "feel").
+GENERIC_RANK = 5_000
+COMMON_RANK = 3_000
+GENERIC_WEIGHT = 0.3
+CANDIDATES = 100  # BM25 candidates re-ranked by meaning; small corpora are scored whole
+SCORE_ALL_BELOW = 2_000
 IDF_FLOOR = 0.01
-# How much a section cue ("symptoms", "how is it diagnosed") counts next to a content word.
-CUE_WEIGHT = 1.5
+CUE_WEIGHT = 1.5  # a section cue ("symptoms", "how is it diagnosed") next to a content word
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Query:
     terms: tuple[tuple[str, float], ...]
     content: tuple[tuple[str, float], ...]
     corrections: tuple[tuple[str, str], ...] = ()
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_empty(self) -> bool:
@@ -49,7 +62,7 @@ class Query:
         """This query with `other`'s content terms added at `weight` (for follow-ups)."""
         mine = {t for t, _ in self.content}
         extra = tuple((t, w * weight) for t, w in other.content if t not in mine)
-        return Query(self.terms + extra, self.content + extra, self.corrections)
+        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector)
 
 
 @dataclass(frozen=True)
@@ -63,11 +76,17 @@ class Hit:
 @dataclass
 class Searcher:
     index: Index
-    analyzer: Analyzer
-    corrector: SpellingCorrector
+    understander: Understander
+    vectors: np.ndarray  # one unit vector per passage
     fingerprint: str
+    generic: frozenset[str]  # stems of common English words that name no topic
+    common: frozenset[str]  # the commonest of them
     weights: FieldWeights = field(default_factory=FieldWeights)
     cue_weight: float = CUE_WEIGHT
+
+    @property
+    def analyzer(self) -> Analyzer:
+        return self.understander.analyzer
 
     @property
     def passages(self) -> Sequence[Passage]:
@@ -77,19 +96,34 @@ class Searcher:
     def document_count(self) -> int:
         return len({p.document for p in self.passages})
 
-    def parse(self, text: str) -> Query:
-        tokens, changes = self.corrector.correct_tokens(tokenize(text))
-        content = tuple((t, 1.0) for t in self.analyzer.terms_from_tokens(tokens))
-        cues = tuple((t, self.cue_weight) for t in self.analyzer.cue_terms(tokens))
-        return Query(content + cues, content, tuple(changes.items()))
+    def parse(self, message: Message | str) -> Query:
+        """The query a message asks. Topic words the corpus lacks count only if they name a topic."""
+        if isinstance(message, str):
+            message = self.understander.read(message)
+        content = tuple((t, GENERIC_WEIGHT if t in self.common else 1.0) for t in message.terms
+                        if t in self.index.term_ids or t not in self.generic)
+        cues = tuple((t, self.cue_weight) for t in message.cues)
+        return Query(content + cues, content, message.corrections, message.vector)
 
     def search(self, query: Query, k: int = MAX_PASSAGES, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Up to k answering passages, best first; [] when nothing in the corpus answers."""
         if query.is_empty:
             return []
-        ranked = self.index.top(query.terms, k, exclude)
-        hits = [Hit(r.passage, self.passages[r.passage], r.score, self.coverage(query, r.passage)) for r in ranked]
-        if not hits or hits[0].coverage < MIN_COVERAGE:
+        ranked = self.index.top(query.terms, CANDIDATES, exclude)
+        bm25 = {r.passage: r.score for r in ranked}
+        if len(self.passages) <= SCORE_ALL_BELOW:
+            candidates = [i for i in range(len(self.passages)) if i not in exclude]
+        else:
+            candidates = list(bm25)
+        if not candidates:
+            return []
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        meaning = (self.vectors[candidates] @ query.vector if query.vector is not None
+                   else np.zeros(len(candidates)))
+        fused = [(bm25.get(c, 0.0) / top_bm25 + SEMANTIC_WEIGHT * float(m), c) for c, m in zip(candidates, meaning)]
+        fused.sort(key=lambda sc: (-sc[0], sc[1]))
+        hits = [Hit(c, self.passages[c], score, self.coverage(query, c)) for score, c in fused[:k]]
+        if hits[0].coverage < MIN_COVERAGE:
             return []
         best = hits[0].score
         return [h for h in hits if h is hits[0] or (h.score >= RELATIVE_SCORE * best and h.coverage >= MIN_COVERAGE)]
@@ -134,12 +168,24 @@ def word_counts(passages: Sequence[Passage]) -> Counter[str]:
     return counts
 
 
-def build_searcher(settings: Settings, weights: FieldWeights | None = None) -> Searcher:
+def generic_words(analyzer: Analyzer, models: Models, rank: int) -> frozenset[str]:
+    """Stems of the `rank` commonest English words, less the listed topic words (focus_words.txt)."""
+    focus = {analyzer.stem(w) for w in read_word_list(DATA_DIR / "focus_words.txt")}
+    counts = models.english.words
+    common = sorted(counts, key=counts.__getitem__, reverse=True)[:rank]
+    return frozenset(analyzer.stem(w) for w in common) - focus
+
+
+def build_searcher(settings: Settings, models: Models | None = None, weights: FieldWeights | None = None,
+                   domain_words: Iterable[str] = ()) -> Searcher:
     """Load the corpus and index it, or reuse the cached index when nothing changed.
 
-    Raises CorpusError (every bad file) or SynonymsError; never returns a half-loaded corpus.
+    `models` (the English dictionary and the embedding) are loaded once per process and may be
+    shared between corpora. Raises CorpusError (every bad file) or SynonymsError; never
+    returns a half-loaded corpus.
     """
     weights = weights or FieldWeights()
+    models = models or Models.load()
     analyzer = Analyzer.from_files(settings.resolved_synonyms_file)
     if not settings.corpus_dir.is_dir():
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
@@ -157,5 +203,7 @@ def build_searcher(settings: Settings, weights: FieldWeights | None = None) -> S
         if cache:
             index.save(cache, key, {"word_counts": counts})
             log.info("saved index %s to %s", key, cache)
-    corrector = SpellingCorrector(counts, protected=analyzer.stop_words | analyzer.synonym_words, stem=analyzer.stem)
-    return Searcher(index, analyzer, corrector, key, weights)
+    understander = Understander.create(analyzer, counts, models, domain_words)
+    vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
+    return Searcher(index, understander, vectors, key, generic_words(analyzer, models, GENERIC_RANK),
+                    generic_words(analyzer, models, COMMON_RANK), weights)

@@ -39,6 +39,7 @@ class Category:
     explained_away_by: frozenset[str]
     rules: tuple[tuple[str, ...], ...]
     window: int | None  # words within which a rule's concepts must appear; None: the file's default
+    search_hint: str = ""  # words added to the search so the documents' own safety advice follows
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Urgency:
     category: str
     severity: str
     how: str  # "rule" or "semantic": which net caught it (for metrics and review, never shown)
+    search_hint: str = ""
 
 
 class Triage:
@@ -55,6 +57,7 @@ class Triage:
         self.window = int(data.get("window", 12))
         self._concepts = PhraseMatcher([(p, name) for name, phrases in concepts.items() for p in phrases], stem, rewrite)
         self._ignore = PhraseMatcher([(p, "ignore") for p in data.get("ignore", ())], stem, rewrite)
+        self._symptoms = PhraseMatcher([(p, "symptom") for p in data.get("symptom_words", ())], stem, rewrite)
         self._embedder = understander.embedder
         self._examples, self._example_category = self._embed_examples(data["categories"], "examples")
         self._benign, _ = self._embed_examples(data["categories"], "benign_examples")
@@ -94,7 +97,7 @@ class Triage:
                              if not message.modified(m.start, m.end, in_mentions) & category.explained_away_by]
                             for concept in rule]
                 if all(standing) and self._close_together(standing, category.window or self.window):
-                    return Urgency(category.name, category.severity, "rule")
+                    return Urgency(category.name, category.severity, "rule", category.search_hint)
         return None
 
     @staticmethod
@@ -120,9 +123,13 @@ class Triage:
         row, column = np.unravel_index(int(similarity.argmax()), similarity.shape)
         best = float(similarity[row, column])
         if best >= SEMANTIC_THRESHOLD and best >= float(benign[row]) + SEMANTIC_MARGIN:
-            name = self._example_category[column]
-            return Urgency(name, next(c.severity for c in self.categories if c.name == name), "semantic")
+            category = next(c for c in self.categories if c.name == self._example_category[column])
+            return Urgency(category.name, category.severity, "semantic", category.search_hint)
         return None
+
+    def mentions_symptom(self, message: Message) -> bool:
+        """Does the message talk about feeling unwell at all (whatever ConText says)?"""
+        return bool(self._symptoms.find(message.stems, message.words))
 
 
 def vocabulary(path: Path = DATA_FILE) -> set[str]:
@@ -173,7 +180,11 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
         if window is not None and (not isinstance(window, int) or window < 1):
             problems.append(f"{where}: window must be a whole number of words")
             window = None
-        categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window))
+        hint = spec.get("search_hint") or ""
+        if not isinstance(hint, str):
+            problems.append(f"{where}: search_hint must be text")
+            hint = ""
+        categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window, hint))
     if problems:
         raise TriageError("triage.yaml: " + "; ".join(problems))
     return tuple(categories), concepts

@@ -16,8 +16,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from .config import Settings
-from .dialogue import Dialogue
-from .search import build_searcher
+from .dialogue import Dialogue, build_dialogue
 
 log = logging.getLogger("bot.web")
 
@@ -39,7 +38,7 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     """
     settings = settings or Settings.from_env()
     if dialogue is None:
-        dialogue = Dialogue(build_searcher(settings), settings)
+        dialogue = build_dialogue(settings)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False

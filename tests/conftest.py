@@ -7,8 +7,10 @@ from typing import Any, Callable
 import pytest
 
 from bot.config import Settings
+from bot import intents, triage
 from bot.dialogue import Dialogue
 from bot.search import Searcher, build_searcher
+from bot.understanding import Models
 from bot.web import create_app
 
 DATA = Path(__file__).parent / "data"
@@ -20,8 +22,21 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def searcher(settings: Settings) -> Searcher:
-    return build_searcher(settings)
+def models() -> Models:
+    """The English dictionary and the embedding: loaded once for the whole run (about 3 s)."""
+    return Models.load()
+
+
+@pytest.fixture(scope="session")
+def build(models: Models) -> Callable[[Settings], Searcher]:
+    """Build a searcher for any settings, sharing the loaded models."""
+    words = triage.vocabulary() | intents.vocabulary()
+    return lambda settings: build_searcher(settings, models, domain_words=words)
+
+
+@pytest.fixture(scope="session")
+def searcher(settings: Settings, build) -> Searcher:
+    return build(settings)
 
 
 @pytest.fixture(scope="session")

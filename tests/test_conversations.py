@@ -38,7 +38,7 @@ def test_conversation(chat, conversation):
         if turn.get("suggestions"):
             assert 2 <= len(body["suggestions"]) <= 3, where
         assert body["disclaimer"]
-        seen.update(texts)
+        seen.update(texts[:1])  # the first passage is shown; the others are folded until "tell me more"
         context = body["context"]
 
 
@@ -64,17 +64,16 @@ def test_tampered_context_is_ignored(chat):
         assert body["kind"] == "no_match"  # without a trusted topic, "they" means nothing
 
 
-def test_context_from_another_corpus_is_ignored(chat, make_corpus, settings):
+def test_context_from_another_corpus_is_ignored(chat, make_corpus, settings, build):
     from bot.dialogue import Dialogue
-    from bot.search import build_searcher
     other_settings = settings.with_overrides(corpus_dir=make_corpus({"a.md": "---\ntitle: T\npublisher: P\n---\n\nHeadaches happen.\n"}))
-    other = Dialogue(build_searcher(other_settings), other_settings)
+    other = Dialogue(build(other_settings), other_settings)
     foreign = other.to_json(other.respond("headaches"))["context"]
     assert chat("how long do they last?", foreign)["kind"] == "no_match"
     # Even when both servers are given the same secret key.
     keyed = settings.with_overrides(secret_key="shared")
     keyed_other = Dialogue(other.searcher, other_settings.with_overrides(secret_key="shared"))
-    here = Dialogue(build_searcher(keyed), keyed)
+    here = Dialogue(build(keyed), keyed)
     foreign = keyed_other.to_json(keyed_other.respond("headaches"))["context"]
     assert here.respond("how long do they last?", foreign).kind == "no_match"
 

@@ -43,7 +43,7 @@ def test_real_corpus_scores_equal_bm25okapi(searcher):
     terms = [passage_terms(p, searcher.analyzer, searcher.weights) for p in searcher.passages]
     reference = BM25Okapi(terms)
     for question in ["what are IVIG headaches like", "how much does it cost", "does it help fibromyalgia"]:
-        query = searcher.parse(question).content
+        query = [(t, 1.0) for t, _ in searcher.parse(question).content]
         expected = reference.get_scores([t for t, _ in query])
         got = {r.passage: r.score for r in searcher.index.top(query, len(terms))}
         for passage, score in enumerate(expected):
@@ -83,17 +83,16 @@ def test_stale_or_damaged_saved_index_is_ignored(tmp_path, searcher):
     assert Index.load(tmp_path, "abc") is None
 
 
-def test_cached_index_is_reused_and_rebuilt_when_the_corpus_changes(tmp_path, make_corpus, settings):
-    from bot.search import build_searcher
+def test_cached_index_is_reused_and_rebuilt_when_the_corpus_changes(tmp_path, make_corpus, settings, build):
     from conftest import document
     corpus = make_corpus({"a.md": document("a", "Bring a book to your infusion."), "b.md": document("b", "Parking is free.")})
     cached = settings.with_overrides(corpus_dir=corpus, index_cache_dir=tmp_path / "cache")
-    first = build_searcher(cached)
+    first = build(cached)
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.npz", "passages.json"]
-    again = build_searcher(cached)
+    again = build(cached)
     assert again.fingerprint == first.fingerprint and list(again.passages) == list(first.passages)
     (corpus / "a.md").write_text(document("a", "Bring a blanket to your infusion."), encoding="utf-8")
-    changed = build_searcher(cached)
+    changed = build(cached)
     assert changed.fingerprint != first.fingerprint
     assert changed.passages[0].text == "Bring a blanket to your infusion."
     # The new index replaced the old one: corpus edits do not pile up old indexes on disk.

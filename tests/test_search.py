@@ -49,9 +49,8 @@ def test_a_question_of_only_small_words_matches_nothing(searcher):
     assert searcher.search(searcher.parse("what is it and how does it do that")) == []
 
 
-def test_a_one_document_corpus_still_answers(make_corpus, settings):
-    from bot.search import build_searcher
+def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
     from conftest import document
-    tiny = build_searcher(settings.with_overrides(corpus_dir=make_corpus({"a.md": document("a", "Bring a book to your infusion.")})))
+    tiny = build(settings.with_overrides(corpus_dir=make_corpus({"a.md": document("a", "Bring a book to your infusion.")})))
     assert [h.passage.text for h in tiny.search(tiny.parse("what should I bring to my infusion"))] == ["Bring a book to your infusion."]
     assert tiny.search(tiny.parse("can my dog eat chocolate")) == []

@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 
 from bot.config import Settings
 from bot.dialogue import Dialogue
-from bot.search import build_searcher
 from bot.web import create_app
 from conftest import document
 
@@ -24,6 +23,11 @@ pytestmark = pytest.mark.skipif(not CHROMIUM, reason="no Chromium found: install
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+# A follow-up reads the earlier topic: it either continues it, or says nothing new answers.
+CONTEXT_USED = "Continuing from your last question"
+REPEATED_NOTE = "don't say more about this than what I showed you"
 
 
 def serve(app):
@@ -88,7 +92,7 @@ def test_follow_up_turn_uses_the_conversation(page, site):
     open_widget(page, site)
     ask(page, "what are IVIG headaches like")
     follow = ask(page, "how long do they last?")
-    assert "Continuing from your last question" in follow.inner_text()
+    assert CONTEXT_USED in follow.inner_text() or REPEATED_NOTE in follow.inner_text()
     assert follow.locator(".passage-text").first.inner_text().startswith("IVIGs can cause severe headaches")
 
 
@@ -123,11 +127,11 @@ def test_keyboard_only_conversation(page, site):
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.className").startswith("launcher")
 
 
-def test_html_in_documents_and_messages_is_shown_as_text(browser, page, make_corpus):
+def test_html_in_documents_and_messages_is_shown_as_text(browser, page, make_corpus, build):
     hostile = "Beware <script>window.__xss=1</script> and <img src=x onerror=\"window.__xss=2\"> in leaflets."
     corpus = make_corpus({"evil.md": document("evil", "## Hostile\n\n" + hostile.replace("<", "\\<"), title="<b>Bold</b> title")})
     settings = Settings(corpus_dir=corpus)
-    server, url = serve(create_app(settings, Dialogue(build_searcher(settings), settings)))
+    server, url = serve(create_app(settings, Dialogue(build(settings), settings)))
     try:
         open_widget(page, url)
         answer = ask(page, "beware leaflets hostile")
@@ -186,7 +190,7 @@ def test_conversation_survives_navigation_and_can_be_cleared(page, site):
     assert page.get_by_role("dialog").is_visible()
     assert page.locator(".message.user").first.inner_text().endswith("what are IVIG headaches like")
     follow = ask(page, "how long do they last?")  # the context survived too
-    assert "Continuing from your last question" in follow.inner_text()
+    assert CONTEXT_USED in follow.inner_text() or REPEATED_NOTE in follow.inner_text()
     page.get_by_role("button", name="Clear conversation").click()
     page.locator(".suggestion").first.wait_for()
     assert page.locator(".message.user").count() == 0

@@ -1,0 +1,114 @@
+"""Emergency triage: held-out recall and false alarms, ConText, spelling, contacts and languages."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from bot.config import Settings
+from bot.dialogue import Dialogue
+from conftest import load_jsonl
+
+HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
+URGENT = [r for r in HELD_OUT if r["urgent"]]
+BENIGN = [r for r in HELD_OUT if not r["urgent"]]
+# The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
+# was never used for tuning. They are NOT met yet (BENCHMARKS.md lists every miss); these
+# floors hold the measured level so that no change makes it worse.
+MIN_RECALL = 0.80
+MAX_FALSE_ALARMS = 0.16
+
+
+def test_held_out_emergencies_are_recognised(dialogue):
+    missed = [r["message"] for r in URGENT if dialogue.respond(r["message"]).kind != "urgent"]
+    assert 1 - len(missed) / len(URGENT) >= MIN_RECALL, missed
+
+
+def test_held_out_look_alikes_do_not_raise_alarms(dialogue):
+    alarms = [r["message"] for r in BENIGN if dialogue.respond(r["message"]).kind == "urgent"]
+    assert len(alarms) / len(BENIGN) <= MAX_FALSE_ALARMS, alarms
+
+
+def test_evaluation_halves_follow_the_fixed_split():
+    """Nobody moves a message between halves: the half is a hash of its text."""
+    for name in ("triage", "questions", "intents"):
+        for half in ("tune", "heldout"):
+            for row in load_jsonl(f"eval/{name}.{half}.jsonl"):
+                text = row.get("message") or row["question"]
+                odd = int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2
+                assert ("heldout" if odd else "tune") == half, text
+
+
+@pytest.mark.parametrize("message, category", [
+    ("pretty sure I'm reacting to the infusion, itchy welts everywhere", "anaphylaxis"),
+    ("my tongue feels too big for my mouth", "airway_breathing"),
+    ("can't get a proper breath in", "airway_breathing"),
+    ("I've been saving up my pills", "self_harm"),
+    ("my dad is grey and not answering me", "unresponsive"),
+    ("I came round on the bathroom floor", "collapse"),
+    ("my head is splitting, my neck won't bend and light hurts", "meningism"),
+    ("my left hand has gone numb and my fingers won't work", "stroke"),
+])
+def test_the_issue_examples_are_urgent(dialogue, message, category):
+    reply = dialogue.respond(message)
+    assert reply.kind == "urgent" and reply.urgent.category == category
+
+
+@pytest.mark.parametrize("message", [
+    "I don't have chest pain, just a mild headache",
+    "I nearly fainted when I saw the bill",
+    "what are the signs of an allergic reaction?",
+    "I had a seizure years ago, can I still have IVIG?",
+    "things got worse after my second infusion, the headache I mean",  # worse is not worst
+    "I painted the spare room before my infusion",  # painted is not fainted
+    "I was cooking dinner when the clinic called",  # cooking is not choking
+    "how long is the infusion this month",  # month is not mouth
+])
+def test_look_alikes_are_not_urgent(dialogue, message):
+    assert dialogue.respond(message).kind != "urgent"
+
+
+def test_spelling_never_turns_a_real_word_into_another(searcher):
+    read = searcher.understander.read("worse month painted cooking paint")
+    assert read.words == ("worse", "month", "painted", "cooking", "paint") and read.corrections == ()
+
+
+def test_unknown_words_and_text_speak_are_read(searcher):
+    read = searcher.understander.read("wat r teh side efects, hrs n hrs")
+    assert read.words[:5] == ("what", "are", "the", "side", "effects")
+    assert "hours" in read.words and "and" in read.words
+
+
+def test_self_harm_gets_the_crisis_message_with_the_clinics_contacts(searcher):
+    settings = Settings(emergency_number="911", crisis_line="988", clinic_phone="555-0100")
+    dialogue = Dialogue(searcher, settings)
+    body = dialogue.to_json(dialogue.respond("i have been thinking about ending my life"))
+    assert body["kind"] == "urgent" and body["urgent"]["category"] == "self_harm"
+    assert "988" in body["urgent"]["message"] and "911" in body["urgent"]["message"]
+    assert body["urgent"]["contacts"] == {"emergency_number": "911", "crisis_line": "988", "clinic_phone": "555-0100"}
+    assert body["urgent"]["severity"] == "emergency"
+
+
+def test_care_team_today_categories_say_so(dialogue):
+    body = dialogue.to_json(dialogue.respond("I haven't peed at all since my infusion yesterday"))
+    assert body["urgent"]["category"] == "kidney" and body["urgent"]["severity"] == "care_team_today"
+
+
+def test_spanish_emergency_is_urgent_and_spanish_question_gets_the_notice(dialogue):
+    urgent = dialogue.respond("ayuda, no puedo respirar")
+    assert urgent.kind == "urgent" and "Solo puedo responder en inglés" in urgent.reply
+    other = dialogue.respond("¿cuánto cuesta la infusión de IVIG?")
+    assert other.kind == "other_language" and other.urgent is None
+
+
+def test_no_match_about_feeling_unwell_leads_with_what_to_do(dialogue):
+    reply = dialogue.respond("my toes feel numb and cold")
+    assert reply.kind == "no_match" and reply.reply.startswith("If you feel unwell")
+
+
+def test_a_broken_triage_file_is_a_clear_error(searcher, tmp_path):
+    from bot.triage import Triage, TriageError
+    bad = tmp_path / "triage.yaml"
+    bad.write_text("concepts: {a: [x]}\ncategories: {c: {severity: soon, rules: [[b]]}}\n", encoding="utf-8")
+    with pytest.raises(TriageError, match="severity must be one of.*unknown concept 'b'"):
+        Triage.load(searcher.understander, bad)

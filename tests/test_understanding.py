@@ -1,0 +1,61 @@
+"""The understanding stage: one analysed message, ConText spans, intents, and no network."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from conftest import load_jsonl
+
+
+def spans(message, kind):
+    return [" ".join(message.words[m.scope[0]:m.scope[1]]) for m in message.modifiers if m.kind == kind]
+
+
+def test_context_marks_negation_up_to_a_termination(searcher):
+    message = searcher.understander.read("I don't have chest pain, just a mild headache")
+    assert spans(message, "negated") == ["chest pain"]
+
+
+def test_context_marks_questions_and_the_past(searcher):
+    read = searcher.understander.read
+    assert spans(read("what are the signs of a stroke"), "hypothetical")
+    assert spans(read("I had a TIA in 2016"), "historical")
+    assert spans(read("copied from the leaflet: seek help if your throat swells"), "quoted")
+
+
+def test_held_out_intents_are_mostly_right(dialogue):
+    """Personal and dose questions get the guardrail; factual and logistics ones are answered."""
+    rows = load_jsonl("eval/intents.heldout.jsonl")
+    guardrail = {"personal", "dose"}
+    wrong = [r["message"] for r in rows
+             if (dialogue.intents.intent(dialogue.understander.read(r["message"])) in guardrail) != (r["intent"] in guardrail)]
+    # Measured 13% wrong on this held-out half (BENCHMARKS.md); the floor stops it getting worse.
+    assert len(wrong) / len(rows) <= 0.14, wrong
+
+
+def test_logistics_is_not_treated_as_a_medical_decision(dialogue):
+    for message in ["what should I bring to my infusion appointment", "can i bring a snack", "do i need my insurance card"]:
+        assert dialogue.respond(message).kind in ("answer", "no_match")
+
+
+def test_dose_questions_get_the_guardrail(dialogue):
+    reply = dialogue.respond("how many cc will i get")
+    assert reply.kind == "personal" and "decided by your own doctor" in reply.reply
+
+
+def test_nothing_is_fetched_when_the_bot_loads_and_answers():
+    """Run a full load and a few answers in a child process whose sockets all fail."""
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
+        "socket.socket.connect = refuse\nsocket.create_connection = refuse\nsocket.getaddrinfo = refuse\n"
+        "from bot.config import Settings\nfrom bot.dialogue import build_dialogue\n"
+        "d = build_dialogue(Settings())\n"
+        "assert d.respond('wat r teh side efects').kind == 'answer'\n"
+        "assert d.respond('my tongue feels too big for my mouth').kind == 'urgent'\n"
+        "print('offline ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={"HF_HUB_OFFLINE": "0", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert result.returncode == 0 and "offline ok" in result.stdout, result.stderr[-2000:]
