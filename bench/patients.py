@@ -1,0 +1,72 @@
+"""Quality on the patient evaluation sets (tests/data/eval), on one half: tune or heldout.
+
+    .venv/bin/python bench/patients.py heldout > report.md
+
+Prints triage recall and false alarms, answer quality on the patient questions, and intent
+accuracy, with every miss listed. Tune on `tune` only; `heldout` is for reporting.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.dialogue import build_dialogue
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
+
+
+def rows(name: str, half: str) -> list[dict]:
+    return [json.loads(line) for line in (EVAL / f"{name}.{half}.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def main(half: str) -> None:
+    dialogue = build_dialogue(Settings())
+    triage = rows("triage", half)
+    urgent = [r for r in triage if r["urgent"]]
+    benign = [r for r in triage if not r["urgent"]]
+    missed = [r for r in urgent if dialogue.respond(r["message"]).kind != "urgent"]
+    alarms = [r for r in benign if dialogue.respond(r["message"]).kind == "urgent"]
+    print(f"## Triage ({half}): recall {1 - len(missed) / len(urgent):.3f} ({len(urgent) - len(missed)}/{len(urgent)}), "
+          f"false alarms {len(alarms) / len(benign):.3f} ({len(alarms)}/{len(benign)})\n")
+    for r in missed:
+        print(f"- missed ({r['category']}; {', '.join(r['tags'])}): {r['message']}")
+    for r in alarms:
+        print(f"- false alarm ({', '.join(r['tags'])}): {r['message']}")
+
+    questions = rows("questions", half)
+    answerable = [q for q in questions if q["expect"] == "answer"]
+    outside = [q for q in questions if q["expect"] == "none"]
+    searcher = dialogue.searcher
+    right, wrong, abstained = [], [], []
+    for q in answerable:
+        hits = searcher.search(searcher.parse(q["question"]))
+        if not hits:
+            abstained.append(q)
+        elif any(hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"]) for a in q["answers"]):
+            right.append(q)
+        else:
+            wrong.append((q, hits[0]))
+    answered_outside = [(q, h[0]) for q in outside if (h := searcher.search(searcher.parse(q["question"])))]
+    n = len(answerable)
+    print(f"\n## Patient questions ({half}): first passage correct {len(right) / n:.3f}, answered {(n - len(abstained)) / n:.3f}, "
+          f"misleading {len(wrong) / n:.3f}; out of scope abstained {1 - len(answered_outside) / len(outside):.3f} "
+          f"({len(outside) - len(answered_outside)}/{len(outside)})\n")
+    for q, hit in wrong:
+        print(f"- wrong passage: {q['question']} -> \"{hit.passage.text[:60]}…\"")
+    for q in abstained:
+        print(f"- no answer: {q['question']}")
+    for q, hit in answered_outside:
+        print(f"- answered out of scope: {q['question']} -> \"{hit.passage.text[:60]}…\"")
+
+    intents = rows("intents", half)
+    got = [(r, dialogue.intents.intent(dialogue.understander.read(r["message"]))) for r in intents]
+    bad = [(r, g) for r, g in got if g != r["intent"]]
+    print(f"\n## Intents ({half}): accuracy {1 - len(bad) / len(intents):.3f} ({len(intents) - len(bad)}/{len(intents)})\n")
+    for r, g in bad:
+        print(f"- {r['intent']} read as {g}: {r['message']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "tune")
