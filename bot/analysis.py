@@ -1,21 +1,21 @@
 """Stage 3: turn text into the terms the index matches on.
 
-Pipeline: tokenize -> lower-case -> (queries only) correct misspellings against the corpus's
-own vocabulary -> stem -> fold synonym phrases into one term -> drop stop words.
-Only NLTK parts that need no downloaded data are used (Snowball, edit distance); the word
-lists ship in bot/data and the clinic's synonyms file.
+Pipeline: tokenize -> lower-case -> stem -> fold synonym phrases into one term -> drop stop
+words. (Messages are read and spelling-corrected first, in understanding.py.) Only NLTK parts
+that need no downloaded data are used (Snowball); the word lists ship in bot/data and the
+clinic's synonyms file.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from nltk.metrics.distance import edit_distance
+import yaml
+
 from nltk.stem.snowball import SnowballStemmer
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -23,6 +23,14 @@ TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 HEADING_PREFIX = "h:"  # heading terms live in their own namespace for section cues
 STEM_CACHE_SIZE = 200_000
 APOSTROPHE_COLLISIONS = frozenset({"ill", "id", "wed", "well", "hell", "shell", "were", "shed", "wont", "cant"})  # comfortably more than a 5,000-document library's vocabulary
+
+
+def read_yaml(path: Path, error: type[Exception]) -> Any:
+    """A clinician-edited YAML data file; a syntax error becomes `error`, naming the file."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as problem:
+        raise error(f"{path.name}: cannot be read as YAML ({problem})") from None
 
 
 def read_word_list(path: Path) -> list[str]:
@@ -199,64 +207,3 @@ class Analyzer:
             if tuple(stems[i:i + len(rule.stems)]) == rule.stems:
                 return rule
         return None
-
-
-class SpellingCorrector:
-    """Corrects query words against the corpus's own vocabulary.
-
-    Candidates come from a delete index (words sharing a deletion variant), confirmed with
-    NLTK's edit distance; the closest, then most frequent, word wins. Short words and words
-    the corpus knows are never touched, so a real question is not bent into another one.
-    """
-
-    MIN_LENGTH = 5  # four-letter words are too often other real words ("done" is not "gone")
-
-    def __init__(self, word_counts: Counter[str], protected: Iterable[str] = (),
-                 stem: Callable[[str], str] | None = None) -> None:
-        self._counts = word_counts
-        self._known = set(word_counts) | set(protected)
-        # With a stemmer, "recommend" is known because the corpus says "recommends".
-        self._stem = stem
-        self._known_stems = {stem(w) for w in self._known} if stem else set()
-        self._deletes: dict[str, list[str]] = {}
-        for word in word_counts:
-            if len(word) >= self.MIN_LENGTH - 1 and word.isalpha():
-                for variant in self._variants(word, 1):
-                    self._deletes.setdefault(variant, []).append(word)
-
-    @staticmethod
-    def _variants(word: str, depth: int) -> set[str]:
-        found = {word}
-        frontier = {word}
-        for _ in range(depth):
-            frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w)) if len(w) > 1}
-            found |= frontier
-        return found
-
-    def max_distance(self, word: str) -> int:
-        return 1 if len(word) < 8 else 2
-
-    def correct(self, word: str) -> str:
-        if word in self._known or len(word) < self.MIN_LENGTH or not word.isalpha():
-            return word
-        if self._stem is not None and self._stem(word) in self._known_stems:
-            return word
-        limit = self.max_distance(word)
-        candidates = {c for v in self._variants(word, limit) for c in self._deletes.get(v, ())}
-        best: tuple[int, int, str] | None = None
-        for candidate in candidates:
-            distance = edit_distance(word, candidate, transpositions=True)
-            if distance <= limit:
-                key = (distance, -self._counts[candidate], candidate)
-                if best is None or key < best:
-                    best = key
-        return best[2] if best else word
-
-    def correct_tokens(self, tokens: list[str]) -> tuple[list[str], dict[str, str]]:
-        corrected, changes = [], {}
-        for token in tokens:
-            fixed = self.correct(token)
-            if fixed != token:
-                changes[token] = fixed
-            corrected.append(fixed)
-        return corrected, changes

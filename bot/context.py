@@ -11,8 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import yaml
-
+from .analysis import read_yaml
 from .phrases import PhraseMatcher
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "context.yaml"
@@ -52,7 +51,7 @@ class ContextRules:
     @classmethod
     def load(cls, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None,
              path: Path = DATA_FILE) -> "ContextRules":
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, stem, rewrite)
+        return cls(read_yaml(path, ValueError) or {}, stem, rewrite)
 
     def modifiers(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> tuple[Modifier, ...]:
         """Every trigger's scope. `sentence_of[i]` numbers word i's sentence; `comma_after[i]`

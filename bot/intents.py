@@ -7,14 +7,11 @@ behaviour by adding examples in patients' words.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-import yaml
-
-from .analysis import words
+from .analysis import read_yaml, words
 from .understanding import Message, Understander
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
@@ -33,12 +30,6 @@ CONVERSATIONAL_MIN = 0.6
 
 class IntentsError(ValueError):
     """intents.yaml is not usable."""
-
-
-@dataclass(frozen=True)
-class Example:
-    label: str
-    words: frozenset[str]
 
 
 class ExampleClassifier:
@@ -102,11 +93,7 @@ class Intents:
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Intents":
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise IntentsError(f"{path.name}: not valid YAML ({error})") from None
-        return cls(data, understander)
+        return cls(read_yaml(path, IntentsError), understander)
 
     def intent(self, message: Message) -> str:
         return self._intent.classify(message, default="factual", margin=MARGIN,
@@ -119,7 +106,7 @@ class Intents:
 
 def vocabulary(path: Path = DATA_FILE) -> set[str]:
     """The examples' words, as preferred spelling corrections."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path, IntentsError) or {}
     texts = [t for group in (data.get("intents") or {}).values() for t in group or ()]
     texts += [*(data.get("follow_up") or ()), *(data.get("new_topic") or ())]
     return {w for t in texts for w in words(str(t)) if w.isalpha()}

@@ -18,9 +18,9 @@ from symspellpy import SymSpell, Verbosity
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PREFIX_LENGTH = 7
-MIN_LENGTH = 4  # shorter unknown words are too ambiguous: "ur", "teh" go through text-speak
+MIN_LENGTH = 5  # shorter unknown words are too ambiguous ("rahs": rash? rays?); "teh", "ur" go through text-speak
 MAX_LENGTH = 24  # longer "words" are not mistyped English; correcting them only costs time
-REPEATS = re.compile(r"(.)\1{2,}")  # "sooooo" -> "soo" -> looked up
+REPEATS = re.compile(r"(.)\1{2,}")  # a letter typed three or more times over
 
 
 def load_english() -> SymSpell:
@@ -77,9 +77,13 @@ class SpellingCorrector:
             return self._textspeak[word]
         if self.is_known(word) or not word.isalpha() or not MIN_LENGTH <= len(word) <= MAX_LENGTH:
             return word
+        # "cooool" is "cool", "sooooore" is "sore": try the run as two letters, then as one.
+        for shortened in (REPEATS.sub(r"\1\1", word), REPEATS.sub(r"\1", word)):
+            if shortened != word and self.is_known(shortened):
+                return shortened
         shortened = REPEATS.sub(r"\1\1", word)
-        if shortened != word and self.is_known(shortened):
-            return shortened
+        if len(shortened) < MIN_LENGTH:
+            return word
         limit = 1 if len(shortened) < 8 else 2
         # Closest first; at equal distance the corpus's own word wins ("hedache" is the
         # documents' "headache"), then the more frequent English word.

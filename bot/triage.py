@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import yaml
-
+from .analysis import read_yaml
 from .context import KINDS
-from .embedding import Embedder
 from .phrases import Match, PhraseMatcher, phrase_words
 from .understanding import Message, Understander
 
@@ -64,11 +62,7 @@ class Triage:
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Triage":
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise TriageError(f"{path.name}: not valid YAML ({error})") from None
-        return cls(data, understander)
+        return cls(read_yaml(path, TriageError), understander)
 
     def _embed_examples(self, categories: Mapping[str, Any], key: str) -> tuple[np.ndarray, list[str]]:
         texts, labels = [], []
@@ -134,7 +128,7 @@ class Triage:
 
 def vocabulary(path: Path = DATA_FILE) -> set[str]:
     """Every word the triage file uses, so spelling correction can reach them ("sezure")."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path, TriageError) or {}
     phrases = [p for group in (data.get("concepts") or {}).values() for p in group or ()]
     phrases += [e for spec in (data.get("categories") or {}).values() for key in ("examples", "benign_examples")
                 for e in (spec or {}).get(key) or ()]

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
-import yaml
 from symspellpy import SymSpell
 
-from .analysis import TOKEN, Analyzer, fold
+from .analysis import TOKEN, Analyzer, fold, read_yaml
 from .context import ContextRules, Modifier
 from .embedding import Embedder
 from .spelling import SpellingCorrector, load_english, read_textspeak
@@ -96,7 +95,7 @@ class Understander:
                                       protected=[*analyzer.stop_words, *analyzer.synonym_words],
                                       textspeak=textspeak)
         context = ContextRules.load(analyzer.stem, textspeak)
-        languages = yaml.safe_load((DATA_DIR / "languages.yaml").read_text(encoding="utf-8"))
+        languages = read_yaml(DATA_DIR / "languages.yaml", ValueError)
         return cls(analyzer, corrector, context, models.embedder, languages["function_words"])
 
     @property

@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 
-from bot.analysis import Analyzer, SpellingCorrector, SynonymsError, parse_synonyms, tokenize
+from bot.analysis import Analyzer, SynonymsError, parse_synonyms, tokenize
+from bot.spelling import SpellingCorrector
 
 
 def test_tokenize_lowercases_and_splits_abbreviations():
@@ -37,11 +38,13 @@ def test_known_words_and_their_other_forms_are_never_corrected(searcher):
     assert searcher.parse("does the doctor recommend it").corrections == ()
 
 
-def test_corrector_prefers_the_closest_then_most_frequent_word():
-    corrector = SpellingCorrector(Counter({"fever": 5, "fevers": 1, "lever": 1}))
+def test_corrector_prefers_the_closest_then_most_frequent_word(models):
+    corrector = SpellingCorrector(models.english, Counter({"fever": 5, "fevers": 1, "lever": 1}))
     assert corrector.correct("feverr") == "fever"  # one edit from "fever" and "fevers": the commoner wins
     assert corrector.correct("rahs") == "rahs"  # four letters: too short to guess safely
     assert corrector.correct("zzzz") == "zzzz"
+    assert corrector.correct("zzzzzzz") == "zzzzzzz"  # a run of one letter is not shortened into a guess
+    assert corrector.correct("sooooore") == "sore" and corrector.correct("cooool") == "cool"
 
 
 def test_synonyms_file_errors_are_clear(tmp_path):

@@ -1,7 +1,6 @@
 """The understanding stage: one analysed message, ConText spans, intents, and no network."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
