@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-KINDS = {"answer", "no_match", "more", "no_more", "small_talk", "personal", "urgent"}
+KINDS = {"answer", "no_match", "more", "no_more", "small_talk", "personal", "urgent", "other_language"}
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
                            lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
                            max_leaves=20)
