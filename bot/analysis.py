@@ -18,6 +18,8 @@ import yaml
 
 from nltk.stem.snowball import SnowballStemmer
 
+from .files import DEFAULT_MAX_BYTES, FileRefused, read_limited
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 HEADING_PREFIX = "h:"  # heading terms live in their own namespace for section cues
@@ -118,11 +120,13 @@ class Analyzer:
         self._cues = self._compile(self._cue_rules(cues))
 
     @classmethod
-    def from_files(cls, synonyms_file: Path | None) -> "Analyzer":
+    def from_files(cls, synonyms_file: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> "Analyzer":
         groups: list[list[str]] = []
         if synonyms_file is not None:
             try:
-                text = synonyms_file.read_text(encoding="utf-8")
+                text = read_limited(synonyms_file, max_bytes).decode("utf-8")
+            except FileRefused as error:
+                raise SynonymsError(str(error)) from None
             except (OSError, UnicodeDecodeError) as error:
                 raise SynonymsError(f"{synonyms_file}: cannot be read as UTF-8 text ({error.__class__.__name__})") from None
             groups = parse_synonyms(text, source=synonyms_file.name)

@@ -15,6 +15,7 @@ from .config import Settings, SettingsError, log_level
 from .dialogue import Dialogue, build_dialogue
 from .documents import CorpusError
 from .intents import IntentsError
+from .state import StateError
 from .triage import TriageError
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path, file_okay=False),
@@ -43,7 +44,7 @@ def load_dialogue(settings: Settings) -> Dialogue:
     except CorpusError as error:
         fail([f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
               *(f"  - {p}" for p in error.problems)])
-    except (SynonymsError, TriageError, IntentsError) as error:
+    except (SynonymsError, TriageError, IntentsError, StateError) as error:
         fail([f"ivig-bot: {error}"])
 
 
@@ -64,33 +65,16 @@ def main() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: $PORT or 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default: $IVIG_BOT_WORKERS or 2).")
 def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: int | None, workers: int | None) -> None:
-    """Start the web server (gunicorn) on the corpus."""
-    from gunicorn.app.base import BaseApplication
-
+    """Start the web server (gunicorn with gevent workers) on the corpus."""
+    from .serving import Server
     from .web import create_app
 
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms, host=host, port=port, workers=workers)
     # Built once here, before gunicorn forks: every worker shares the loaded index.
     app = create_app(settings, load_dialogue(settings))
-
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in {
-                "bind": f"{settings.host}:{settings.port}", "workers": settings.workers, "worker_class": "gthread",
-                "threads": 4, "preload_app": True, "accesslog": "-", "errorlog": "-",
-                "loglevel": settings.log_level.lower(), "timeout": 30, "graceful_timeout": 10,
-                "forwarded_allow_ips": settings.forwarded_allow_ips,
-                # The access log leaves out query strings and bodies: patients' words stay private.
-                "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return app
-
     click.echo(f"ivig-bot: serving {settings.corpus_dir} on http://{settings.host}:{settings.port} "
                f"with {settings.workers} worker(s)", err=True)
-    Server().run()
+    Server(app, settings).run()
 
 
 @main.command()

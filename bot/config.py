@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
+
+from .files import DEFAULT_MAX_BYTES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
@@ -17,6 +19,51 @@ DEFAULT_DISCLAIMER = (
 )
 
 ENV_PREFIX = "IVIG_BOT_"
+DEFAULT_RATE_LIMIT = "30/minute;500/day"
+
+
+def default_state_dir() -> Path:
+    """$XDG_STATE_HOME/ivig-bot, else ~/.local/state/ivig-bot: where the bot keeps its key."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ivig-bot"
+
+
+def rate_limit(raw: str | None) -> str | None:
+    """IVIG_BOT_RATE_LIMIT: flask-limiter's syntax, or 'off'. Checked now, not on the first request."""
+    if raw is None:
+        return DEFAULT_RATE_LIMIT
+    if raw.strip().lower() == "off":
+        return None
+    from limits import parse_many  # flask-limiter's own parser, so the two never disagree
+
+    try:
+        if not parse_many(raw):
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}RATE_LIMIT must be like '30/minute;500/day' or 'off', got {raw!r}") from None
+    return raw
+
+
+def storage(raw: str) -> str:
+    """IVIG_BOT_RATE_LIMIT_STORAGE: memory:// for one server, a Redis URL for replicas."""
+    if not raw.startswith(("memory://", "redis://", "rediss://", "redis+sentinel://", "redis+cluster://")):
+        raise SettingsError(f"{ENV_PREFIX}RATE_LIMIT_STORAGE must be memory:// or a redis:// URL")
+    return raw
+
+
+def cache_dir(raw: str | None) -> Path | None:
+    """IVIG_BOT_INDEX_CACHE must be a directory, or a path where one can be made."""
+    if raw is None:
+        return None
+    path = Path(raw)
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{ENV_PREFIX}INDEX_CACHE must be a directory, but {raw!r} is a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SettingsError(f"{ENV_PREFIX}INDEX_CACHE cannot be made under {str(parent)!r}, which is a file")
+            break
+    return path
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -54,12 +101,19 @@ class Settings:
     max_body_bytes: int = 32 * 1024
     # Origins allowed to call the API from another site (CORS); empty = same origin only.
     allowed_origins: tuple[str, ...] = ()
-    # Signs the conversation context. None derives a key from the corpus, so every worker
-    # and every server on the same corpus agrees without extra set-up.
+    # Signs the conversation context. None: a random key made on first start and kept in
+    # state_dir (0600); replicas behind one proxy share it by setting the same key.
     secret_key: str | None = None
+    state_dir: Path = field(default_factory=default_state_dir)
     # Where the built index is cached between starts; None disables the cache.
     index_cache_dir: Path | None = None
     web_dir: Path = DEFAULT_WEB_DIR
+    # A document (or synonyms file) larger than this is refused by name, not read.
+    max_document_bytes: int = DEFAULT_MAX_BYTES
+    # Per-client limits on /api/chat in flask-limiter's syntax; None switches them off.
+    rate_limit: str | None = DEFAULT_RATE_LIMIT
+    # Where the counts live: memory:// for one server, redis://host:port for replicas.
+    rate_limit_storage: str = "memory://"
     # The clinic's contacts, shown in urgent notices and returned for tel: links. None: a
     # generic wording ("your local emergency number", "your care team").
     emergency_number: str | None = None
@@ -77,7 +131,8 @@ class Settings:
         if self.synonyms_file is not None:
             return self.synonyms_file
         candidate = self.corpus_dir / "synonyms.txt"
-        return candidate if candidate.is_file() else None
+        # Anything by that name is meant as the synonyms file: a directory there is an error, not "none".
+        return candidate if candidate.exists() or candidate.is_symlink() else None
 
     def with_overrides(self, **changes: object) -> "Settings":
         """Apply command-line options; None means 'not given'."""
@@ -113,8 +168,12 @@ class Settings:
             max_body_bytes=get_int(ENV_PREFIX + "MAX_BODY_BYTES", defaults.max_body_bytes, 10 * 1024 * 1024),
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()) if origins else (),
             secret_key=get("SECRET_KEY"),
-            index_cache_dir=Path(c) if (c := get("INDEX_CACHE")) else None,
+            index_cache_dir=cache_dir(get("INDEX_CACHE")),
+            state_dir=Path(get("STATE_DIR") or defaults.state_dir),
             web_dir=Path(get("WEB_DIR") or defaults.web_dir),
+            max_document_bytes=get_int(ENV_PREFIX + "MAX_DOCUMENT_BYTES", defaults.max_document_bytes, 1024 ** 3),
+            rate_limit=rate_limit(get("RATE_LIMIT")),
+            rate_limit_storage=storage(get("RATE_LIMIT_STORAGE") or defaults.rate_limit_storage),
             emergency_number=contact(get("EMERGENCY_NUMBER"), "EMERGENCY_NUMBER"),
             crisis_line=contact(get("CRISIS_LINE"), "CRISIS_LINE"),
             clinic_phone=contact(get("CLINIC_PHONE"), "CLINIC_PHONE"),

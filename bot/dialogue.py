@@ -8,7 +8,6 @@ that does not verify is ignored, so tampered or foreign context can never break 
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from . import templates, triage as triage_module
 from .config import Settings
 from .intents import SMALL_TALK, Intents
 from .search import Hit, Query, Searcher, build_searcher
+from .state import context_key
 from .suggestions import Suggester
 from .triage import Triage, Urgency
 from .understanding import Message, Models
@@ -102,7 +102,7 @@ class Dialogue:
             "crisis_line": settings.crisis_line or templates.DEFAULT_CRISIS_LINE,
             "clinic_phone": settings.clinic_phone or templates.DEFAULT_CLINIC_PHONE,
         }
-        secret = settings.secret_key or hashlib.sha256(b"ivig-bot.context:" + searcher.fingerprint.encode()).hexdigest()
+        secret = settings.secret_key or context_key(settings.state_dir)
         self.codec = ContextCodec(secret, searcher.fingerprint, len(searcher.passages))
         self.triage = Triage.load(self.understander)
         self.intents = Intents.load(self.understander)

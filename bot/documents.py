@@ -16,6 +16,8 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .files import DEFAULT_MAX_BYTES, FileRefused, read_limited
+
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -51,7 +53,7 @@ class CorpusError(Exception):
         super().__init__("\n".join(problems))
 
 
-def load_corpus(directory: Path) -> list[Document]:
+def load_corpus(directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
     """Load every document in `directory`, or raise CorpusError listing every problem."""
     if not directory.is_dir():
         raise CorpusError([f"{directory}: corpus directory not found"])
@@ -64,9 +66,12 @@ def load_corpus(directory: Path) -> list[Document]:
     first_seen: dict[str, Path] = {}
     for path in paths:
         try:
-            document = parse_document(path.read_bytes(), path)
+            document = parse_document(read_limited(path, max_bytes), path)
         except DocumentError as error:
             problems.append(f"{path.name}: {error}")
+            continue
+        except FileRefused as error:
+            problems.append(str(error))
             continue
         except OSError as error:
             problems.append(f"{path.name}: cannot be read ({error.strerror or error.__class__.__name__})")
@@ -82,7 +87,7 @@ def load_corpus(directory: Path) -> list[Document]:
 
 
 def document_paths(directory: Path) -> list[Path]:
-    """The corpus files: `*.md`, leaving out editors' hidden and backup files (".#a.md", "~a.md")."""
+    """The corpus files: `*.md`, leaving out folders and editors' hidden and backup files (".#a.md", "~a.md")."""
     return sorted(p for p in directory.glob("*.md") if not p.name.startswith((".", "~")) and not p.is_dir())
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -146,10 +147,17 @@ class Index:
 
     @classmethod
     def load(cls, directory: Path, fingerprint: str) -> "tuple[Index, dict] | None":
-        """The saved index and its extra data if built from the same corpus and settings, else None."""
+        """The saved index and its extra data if built from the same corpus and settings, else None.
+
+        A cache is only ever a shortcut: a missing, stale, truncated, bit-flipped, foreign or
+        hand-edited one is reported by `CacheProblem` and rebuilt, never trusted half-way.
+        """
+        remove_leftovers(directory)
+        if not (directory / "passages.json").exists() and not (directory / "index.npz").exists():
+            return None
         try:
             meta = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
                 return None
             with np.load(directory / "index.npz", allow_pickle=False) as data:
                 if str(data["fingerprint"]) != fingerprint:
@@ -157,7 +165,41 @@ class Index:
                 arrays = {name: data[name] for name in ("terms", "idf", "offsets", "postings", "weights")}
             passages = [Passage(**p) for p in meta["passages"]]
             extra = dict(meta["extra"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        index = cls(passages, arrays["terms"].tolist(), arrays["idf"], arrays["offsets"], arrays["postings"], arrays["weights"])
+            index = cls(passages, arrays["terms"].tolist(), arrays["idf"], arrays["offsets"], arrays["postings"],
+                        arrays["weights"])
+            check_consistent(index)
+        except Exception as error:  # noqa: BLE001 - zip, zlib, JSON, shape, type: all mean "rebuild"
+            raise CacheProblem(f"the index cache in {directory} is damaged ({type(error).__name__}); rebuilding it") from None
         return index, extra
+
+
+class CacheProblem(Exception):
+    """The cache exists but cannot be used; the caller rebuilds it and says so once."""
+
+
+def check_consistent(index: Index) -> None:
+    """Everything a query will index into must be in range, or the cache is not this index."""
+    n_terms, n_postings = len(index.terms), len(index.postings)
+    ok = (
+        index.idf.shape == (n_terms,) and index.offsets.shape == (n_terms + 1,)
+        and index.weights.shape == (n_postings,) and index.offsets[0] == 0 and index.offsets[-1] == n_postings
+        and bool(np.all(np.diff(index.offsets) >= 0))
+        and (n_postings == 0 or (int(index.postings.min()) >= 0 and int(index.postings.max()) < len(index.passages)))
+        and bool(np.all(np.isfinite(index.weights))) and bool(np.all(np.isfinite(index.idf)))
+        and all(isinstance(t, str) for t in index.terms)
+        and all(isinstance(getattr(p, f.name), str) for p in index.passages for f in fields(Passage))
+    )
+    if not ok:
+        raise ValueError("inconsistent arrays")
+
+
+def remove_leftovers(directory: Path, older_than: float = 300.0) -> None:
+    """Temporary files from a save that was killed half-way (old ones only: a replica starting
+    at the same moment may be writing its own)."""
+    now = time.time()
+    for leftover in directory.glob("*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > older_than:
+                leftover.unlink()
+        except OSError:
+            pass

@@ -21,7 +21,8 @@ import numpy as np
 from .analysis import Analyzer, read_word_list, tokenize
 from .config import Settings
 from .documents import document_paths, load_corpus
-from .index import FORMAT_VERSION, FieldWeights, Index, passage_terms
+from .files import read_limited
+from .index import FORMAT_VERSION, CacheProblem, FieldWeights, Index, passage_terms
 from .passages import Passage, make_passages
 from .understanding import Message, Models, Understander
 
@@ -149,7 +150,7 @@ def fingerprint(settings: Settings, weights: FieldWeights) -> str:
     data_dir = Path(__file__).resolve().parent / "data"
     for path in [*files, *([synonyms] if synonyms else []), *sorted(data_dir.glob("*.txt"))]:
         try:
-            content = path.read_bytes()
+            content = read_limited(path, settings.max_document_bytes)
         except OSError:
             content = b"unreadable"  # loading reports it, with the file's name
         digest.update(path.name.encode() + b"\0" + content + b"\0")
@@ -176,6 +177,22 @@ def generic_words(analyzer: Analyzer, models: Models, rank: int) -> frozenset[st
     return frozenset(analyzer.stem(w) for w in common) - focus
 
 
+def cached_index(cache: Path, key: str) -> tuple[Index, Counter[str]] | None:
+    """The cached index and word counts, or None (with one warning line if the cache was damaged)."""
+    try:
+        loaded = Index.load(cache, key)
+        if loaded is None:
+            return None
+        index, extra = loaded
+        counts = extra.get("word_counts")
+        if not isinstance(counts, dict) or not all(isinstance(w, str) and type(n) is int for w, n in counts.items()):
+            raise CacheProblem(f"the index cache in {cache} is damaged (word counts); rebuilding it")
+    except CacheProblem as problem:
+        log.warning("%s", problem)
+        return None
+    return index, Counter(counts)
+
+
 def build_searcher(settings: Settings, models: Models | None = None, weights: FieldWeights | None = None,
                    domain_words: Iterable[str] = ()) -> Searcher:
     """Load the corpus and index it, or reuse the cached index when nothing changed.
@@ -186,23 +203,25 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     """
     weights = weights or FieldWeights()
     models = models or Models.load()
-    analyzer = Analyzer.from_files(settings.resolved_synonyms_file)
+    analyzer = Analyzer.from_files(settings.resolved_synonyms_file, settings.max_document_bytes)
     if not settings.corpus_dir.is_dir():
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
     key = fingerprint(settings, weights)
     cache = settings.index_cache_dir
-    loaded = Index.load(cache, key) if cache else None
+    loaded = cached_index(cache, key) if cache else None
     if loaded is not None:
-        index, extra = loaded
-        counts = Counter(extra["word_counts"])
+        index, counts = loaded
         log.info("loaded cached index %s (%d passages)", key, len(index.passages))
     else:
-        passages = make_passages(load_corpus(settings.corpus_dir))
+        passages = make_passages(load_corpus(settings.corpus_dir, settings.max_document_bytes))
         index = Index.build(passages, [passage_terms(p, analyzer, weights) for p in passages])
         counts = word_counts(passages)
         if cache:
-            index.save(cache, key, {"word_counts": counts})
-            log.info("saved index %s to %s", key, cache)
+            try:
+                index.save(cache, key, {"word_counts": counts})
+                log.info("saved index %s to %s", key, cache)
+            except OSError as error:  # a cache is a shortcut: serve without it rather than not at all
+                log.warning("cannot save the index cache in %s (%s)", cache, error.strerror or error)
     understander = Understander.create(analyzer, counts, models, domain_words)
     vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
     return Searcher(index, understander, vectors, key, generic_words(analyzer, models, GENERIC_RANK),

@@ -6,14 +6,17 @@ traceback. Patients' messages are health information: they are never logged.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
-from typing import Any
+import traceback
+from typing import Any, Callable
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_cors import CORS
-from werkzeug.exceptions import HTTPException
+from flask_limiter import Limiter
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .config import Settings
 from .dialogue import Dialogue, build_dialogue
@@ -44,16 +47,62 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     app.json.sort_keys = False
     app.extensions["ivig_bot"] = {"settings": settings, "dialogue": dialogue}
     if settings.allowed_origins:
+        # always_send=False: a request without an Origin header gets no CORS headers at all.
         CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, methods=["GET", "POST", "OPTIONS"],
-             allow_headers=["Content-Type"], max_age=600)
+             allow_headers=["Content-Type"], max_age=600, always_send=False)
     app.register_blueprint(api)
     app.register_blueprint(site)
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     app.before_request(start_timer)
+    app.before_request(answer_options)
+    app.after_request(secure_headers)  # after-request hooks run last-registered first: this one ends
     app.after_request(log_request)
+    if settings.rate_limit:
+        limit_chat(app, settings)
     return app
+
+
+def limit_chat(app: Flask, settings: Settings) -> None:
+    """Per-client limits on /api/chat; counts in memory, or in Redis shared by replicas.
+
+    If Redis is unreachable the limits fall back to this process's memory rather than
+    turning patients away.
+    """
+    limiter = Limiter(client_address(settings.forwarded_allow_ips), app=app, storage_uri=settings.rate_limit_storage,
+                      headers_enabled=True, strategy="moving-window", swallow_errors=True,
+                      in_memory_fallback_enabled=True, key_prefix="ivig-bot")
+    app.view_functions["api.chat"] = limiter.limit(settings.rate_limit)(app.view_functions["api.chat"])
+
+
+def client_address(forwarded_allow_ips: str) -> Callable[[], str]:
+    """Who is asking: the socket peer, or, when that peer is a trusted proxy, the nearest
+    untrusted address in X-Forwarded-For (read from the right, so a client cannot pick its own)."""
+    trust_all = forwarded_allow_ips.strip() == "*"
+    networks = [] if trust_all else [ipaddress.ip_network(part.strip(), strict=False)
+                                     for part in forwarded_allow_ips.split(",") if part.strip()]
+
+    def trusted(address: str) -> bool:
+        if trust_all:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    def key() -> str:
+        peer = request.remote_addr or "unknown"
+        if not trusted(peer):
+            return peer
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not trusted(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    return key
 
 
 def current_bot() -> tuple[Settings, Dialogue]:
@@ -100,7 +149,17 @@ def healthz() -> Any:
 def read_json_body() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request as JSON with 'Content-Type: application/json'.")
-    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        raw = request.get_data(cache=False)  # raises 413 when Content-Length is over the limit
+        # A chunked body has no length: Werkzeug stops at the limit without saying so, so look
+        # one byte further rather than parse a cut-off message.
+        if request.content_length is None and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
+    except HTTPException:
+        raise
+    except Exception:  # e.g. a body declared chunked that is not: the server cannot read it
+        raise ApiError(400, "invalid_body", "The request body could not be read.") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -121,7 +180,7 @@ def demo_page() -> Any:
     return send_from_directory(settings.web_dir, "index.html", max_age=0)
 
 
-@site.get("/<any('widget.js', 'widget.css'):name>")
+@site.get("/<any('widget.js', 'widget.css', 'demo.css'):name>")
 def widget_file(name: str) -> Any:
     # An hour of caching, then a cheap revalidation (ETag): updates reach clinic sites the same day.
     settings, _ = current_bot()
@@ -145,6 +204,7 @@ HTTP_MESSAGES = {
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This address does not accept that method."),
     413: ("body_too_large", "The request is too large."),
+    429: ("too_many_requests", "Too many messages in a short time. Please wait a moment and try again."),
 }
 
 
@@ -158,7 +218,9 @@ def http_error(error: HTTPException) -> Any:
 
 
 def unexpected_error(error: Exception) -> Any:
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    # Where it failed, never what it failed on: an exception's text can quote the message.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unexpected %s on %s %s\n%s", type(error).__name__, printable(request.method, 16), route(), frames)
     return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
 
 
@@ -166,7 +228,47 @@ def start_timer() -> None:
     g.started = time.perf_counter()
 
 
+def answer_options() -> Response | None:
+    """OPTIONS gets an empty 204 listing the allowed methods (CORS headers are added after)."""
+    if request.method != "OPTIONS" or request.routing_exception is not None:
+        return None
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers["Allow"] = ", ".join(sorted(adapter.allowed_methods()))
+    return response
+
+
+# The demo page runs only its own files; nobody may frame it.
+DEMO_PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                    "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'")
+
+
+def secure_headers(response: Response) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/api/") or request.path == "/healthz" or response.status_code >= 400:
+        response.headers["Cache-Control"] = "no-store"  # replies carry health questions
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)  # flask-limiter adds it to every response
+    if request.path == "/" and response.status_code < 400:
+        response.headers["Content-Security-Policy"] = DEMO_PAGE_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def printable(text: str, limit: int) -> str:
+    """Text safe for one log line: control characters escaped, so nobody can forge a line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+
+
+def route() -> str:
+    """The matched route, never the raw path: a path can carry anything a client typed."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
+
+
 def log_request(response: Any) -> Any:
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1fms kind=%s", request.method, request.path, response.status_code, elapsed, g.get("kind", "-"))
+    log.info("%s %s %s %.1fms kind=%s", printable(request.method, 16), route(), response.status_code,
+             elapsed, g.get("kind", "-"))
     return response

@@ -17,8 +17,9 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings()
+def settings(tmp_path_factory) -> Settings:
+    """The built-in corpus, the context key in a temporary state directory, no rate limit."""
+    return Settings(state_dir=tmp_path_factory.mktemp("state"), rate_limit=None)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_DISCLAIMER, Settings
+from bot.config import DEFAULT_DISCLAIMER
 from bot.web import create_app
 
 
@@ -30,8 +30,8 @@ def test_no_match_says_so_with_no_passages_and_the_disclaimer(chat):
     assert body["disclaimer"] == DEFAULT_DISCLAIMER
 
 
-def test_disclaimer_can_be_overridden_by_configuration(dialogue):
-    settings = Settings(disclaimer="Clinic X: not medical advice.")
+def test_disclaimer_can_be_overridden_by_configuration(dialogue, settings):
+    settings = settings.with_overrides(disclaimer="Clinic X: not medical advice.")
     from bot.dialogue import Dialogue
     client = create_app(settings, Dialogue(dialogue.searcher, settings)).test_client()
     assert client.post("/api/chat", json={"message": "hello"}).get_json()["disclaimer"] == "Clinic X: not medical advice."
@@ -100,8 +100,8 @@ def test_unexpected_failure_is_a_json_500_without_traceback(app, monkeypatch):
     assert b"Traceback" not in response.data and b"ZeroDivision" not in response.data
 
 
-def test_cross_origin_calls_only_from_allowed_origins(dialogue):
-    settings = Settings(allowed_origins=("https://clinic.example",))
+def test_cross_origin_calls_only_from_allowed_origins(dialogue, settings):
+    settings = settings.with_overrides(allowed_origins=("https://clinic.example",))
     client = create_app(settings, dialogue).test_client()
     allowed = client.post("/api/chat", json={"message": "hi"}, headers={"Origin": "https://clinic.example"})
     assert allowed.headers.get("Access-Control-Allow-Origin") == "https://clinic.example"

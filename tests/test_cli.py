@@ -57,8 +57,8 @@ def test_ask_prints_the_passage_attribution_and_disclaimer():
     assert "not medical" in result.output
 
 
-def test_ask_json_is_the_api_answer(client):
-    result = run("ask", "how much does IVIG cost", "--json")
+def test_ask_json_is_the_api_answer(client, settings):
+    result = run("ask", "how much does IVIG cost", "--json", env={"IVIG_BOT_STATE_DIR": str(settings.state_dir)})
     cli_answer = json.loads(result.output)
     api_answer = client.post("/api/chat", json={"message": "how much does IVIG cost"}).get_json()
     assert cli_answer == api_answer

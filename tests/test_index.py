@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.index import Index
+from bot.index import CacheProblem, Index
 
 # A realistic shape: a Zipf-like vocabulary plus two words in most passages, so the epsilon
 # floor rank-bm25 applies to very common words is exercised too.
@@ -80,7 +80,8 @@ def test_stale_or_damaged_saved_index_is_ignored(tmp_path, searcher):
     (tmp_path / "index.npz").write_bytes(fresh_arrays)  # a reader caught between the two renames
     assert Index.load(tmp_path, "def") is None
     (tmp_path / "index.npz").write_bytes(b"garbage")
-    assert Index.load(tmp_path, "abc") is None
+    with pytest.raises(CacheProblem):
+        Index.load(tmp_path, "def")
 
 
 def test_cached_index_is_reused_and_rebuilt_when_the_corpus_changes(tmp_path, make_corpus, settings, build):

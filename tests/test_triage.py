@@ -5,7 +5,6 @@ import hashlib
 
 import pytest
 
-from bot.config import Settings
 from bot.dialogue import Dialogue
 from conftest import load_jsonl
 
@@ -79,8 +78,8 @@ def test_unknown_words_and_text_speak_are_read(searcher):
     assert "hours" in read.words and "and" in read.words
 
 
-def test_self_harm_gets_the_crisis_message_with_the_clinics_contacts(searcher):
-    settings = Settings(emergency_number="911", crisis_line="988", clinic_phone="555-0100")
+def test_self_harm_gets_the_crisis_message_with_the_clinics_contacts(searcher, settings):
+    settings = settings.with_overrides(emergency_number="911", crisis_line="988", clinic_phone="555-0100")
     dialogue = Dialogue(searcher, settings)
     body = dialogue.to_json(dialogue.respond("i have been thinking about ending my life"))
     assert body["kind"] == "urgent" and body["urgent"]["category"] == "self_harm"

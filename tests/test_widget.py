@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from bot.config import Settings
 from bot.dialogue import Dialogue
 from bot.web import create_app
 from conftest import document
@@ -127,10 +126,10 @@ def test_keyboard_only_conversation(page, site):
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.className").startswith("launcher")
 
 
-def test_html_in_documents_and_messages_is_shown_as_text(browser, page, make_corpus, build):
+def test_html_in_documents_and_messages_is_shown_as_text(browser, page, make_corpus, build, settings):
     hostile = "Beware <script>window.__xss=1</script> and <img src=x onerror=\"window.__xss=2\"> in leaflets."
     corpus = make_corpus({"evil.md": document("evil", "## Hostile\n\n" + hostile.replace("<", "\\<"), title="<b>Bold</b> title")})
-    settings = Settings(corpus_dir=corpus)
+    settings = settings.with_overrides(corpus_dir=corpus)
     server, url = serve(create_app(settings, Dialogue(build(settings), settings)))
     try:
         open_widget(page, url)

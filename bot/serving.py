@@ -1,0 +1,115 @@
+"""How `ivig-bot serve` runs the app: gunicorn with gevent workers, hardened for the open internet.
+
+Why gevent: a connection that sends its headers or body slowly, or sends nothing at all, costs a
+greenlet, not one of a handful of threads, so it cannot starve the patients behind it. Each
+connection has a deadline for its headers (`keepalive`) and for the rest of each request.
+
+Why a worker of our own: gunicorn answers requests it cannot parse with an HTML page and logs
+the reason, which quotes the raw bytes (a patient's message, a query string). Ours answers
+with the API's JSON error shape and logs only the kind of error.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import resource
+from typing import Any
+
+import gevent
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker
+
+from .config import Settings
+
+# Seconds a connection may take to send a request's line and headers (also the keep-alive idle
+# time), and then to send its body and be answered. Real clients need well under a second.
+HEADER_SECONDS = 5
+REQUEST_SECONDS = 15
+# Open connections one worker will hold (slow and idle ones included) before others queue.
+WORKER_CONNECTIONS = 4000
+
+STATUS_FOR = [  # the first matching class decides; anything else unparseable is a 400
+    (http_errors.LimitRequestLine, 414, "uri_too_long", "The request address is too long."),
+    (http_errors.LimitRequestHeaders, 431, "headers_too_large", "The request headers are too large."),
+    (http_errors.UnsupportedTransferCoding, 501, "unsupported_transfer_coding", "That transfer coding is not supported."),
+    (http_errors.ExpectationFailed, 417, "expectation_failed", "That Expect header is not supported."),
+    (http_errors.ForbiddenProxyRequest, 403, "forbidden", "Requests through this proxy are not allowed."),
+    (gevent.Timeout, 408, "request_timeout", "The request took too long to arrive."),
+    (http_errors.ParseException, 400, "bad_request", "The request could not be read as HTTP."),
+]
+
+
+def error_bytes(status: int, code: str, message: str) -> bytes:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (f"HTTP/1.1 {status} {code.replace('_', ' ').title()}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n"
+            "X-Content-Type-Options: nosniff\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+class Worker(GeventWorker):
+    """gunicorn's gevent worker with a per-request deadline and private, JSON error replies."""
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        client.setblocking(1)
+        AsyncWorker.handle(self, listener, client, addr)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        with gevent.Timeout(REQUEST_SECONDS):
+            return super().handle_request(listener_name, req, sock, addr)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        for kind, status, code, message in STATUS_FOR:
+            if isinstance(exc, kind):
+                break
+        else:
+            status, code, message = 500, "internal_error", "Something went wrong on our side. Please try again."
+        peer = addr[0] if isinstance(addr, tuple) and addr else "-"
+        # The kind of error only: gunicorn's own text quotes the bytes it could not parse.
+        self.log.warning("rejected a request from %s with %d (%s)", peer, status, type(exc).__name__)
+        try:
+            client.sendall(error_bytes(status, code, message))
+        except OSError:
+            pass
+
+
+def raise_open_files_limit() -> None:
+    """Idle and slow connections each hold a file descriptor: allow as many as the system does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+class Server(BaseApplication):
+    """gunicorn, configured from Settings only (no gunicorn.conf.py or GUNICORN_CMD_ARGS is read)."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.settings
+        # gunicorn's own debug lines quote raw request bytes, so it never logs below INFO.
+        level = settings.log_level if logging.getLevelName(settings.log_level) >= logging.INFO else "INFO"
+        for key, value in {
+            "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
+            "worker_class": f"{__name__}.Worker", "worker_connections": WORKER_CONNECTIONS,
+            "keepalive": HEADER_SECONDS, "timeout": 30, "graceful_timeout": 10, "preload_app": True,
+            "forwarded_allow_ips": settings.forwarded_allow_ips,
+            "accesslog": None,  # the app logs each request itself: route, status, time, never the path
+            "errorlog": "-", "loglevel": level.lower(),
+            # One control socket per home directory would let one instance's stop break the others.
+            "control_socket_disable": True,
+        }.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.app
+
+    def run(self) -> None:
+        raise_open_files_limit()
+        super().run()
