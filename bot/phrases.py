@@ -25,6 +25,11 @@ class Match:
     start: int  # first word
     end: int  # one past the last word
     label: str
+    skipped: tuple[int, ...] = ()  # words a `*` passed over: not part of the phrase itself
+
+    def own_words(self) -> range | list[int]:
+        """Positions of the phrase's own words ("face * drooping": face, drooping)."""
+        return [i for i in range(self.start, self.end) if i not in self.skipped] if self.skipped else range(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -70,14 +75,16 @@ class PhraseMatcher:
             if words[i] != stems[i]:
                 candidates = [*candidates, *self._by_first.get(words[i], ())]
             for pattern in candidates:
-                end = _match_from(pattern.parts, stems, words, i)
-                if end is not None:
-                    found.append(Match(i, end, pattern.label))
+                matched = _match_from(pattern.parts, stems, words, i)
+                if matched is not None:
+                    found.append(Match(i, matched[0], pattern.label, matched[1]))
         return found
 
 
-def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[str], start: int) -> int | None:
-    """End of the shortest match of `parts` at `start`, or None. Gaps are bounded, so cost is too."""
+def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[str],
+                start: int) -> tuple[int, tuple[int, ...]] | None:
+    """End of the shortest match of `parts` at `start` and the words its gaps passed over, or
+    None. Gaps are bounded, so cost is too."""
 
     def fits(part: str, position: int) -> bool:
         if position >= len(stems):
@@ -86,12 +93,14 @@ def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[st
 
     position = start
     index = 0
+    skipped: list[int] = []
     while index < len(parts):
         part = parts[index]
         if part == GAP:
             following = parts[index + 1]
             for skip in range(MAX_GAP + 1):
                 if fits(following, position + skip):
+                    skipped += range(position, position + skip)
                     position += skip
                     break
             else:
@@ -102,7 +111,7 @@ def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[st
             return None
         position += 1
         index += 1
-    return position
+    return position, tuple(skipped)
 
 
 def phrase_words(phrase: str) -> list[str]:

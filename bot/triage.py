@@ -9,17 +9,24 @@ bot/data/triage.yaml so a clinician can review and change them:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from .analysis import read_yaml
 from .context import KINDS
 from .phrases import Match, PhraseMatcher, phrase_words
 from .understanding import Message, Understander
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "triage.yaml"
+EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "triage_examples.jsonl"
+BENIGN = "benign"
+# Regularisation of the learned net, chosen by cross-validation on the examples (BENCHMARKS.md).
+LEARNED_C = 64.0
 SEVERITIES = ("emergency", "care_team_today")
 # Tuned on the tune half of tests/data/eval/triage.*.jsonl (see BENCHMARKS.md).
 SEMANTIC_THRESHOLD = 0.70
@@ -38,6 +45,7 @@ class Category:
     rules: tuple[tuple[str, ...], ...]
     window: int | None  # words within which a rule's concepts must appear; None: the file's default
     search_hint: str = ""  # words added to the search so the documents' own safety advice follows
+    learned_can_clear: bool = True  # may the learned net overrule a rule that fired?
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,73 @@ class Urgency:
     search_hint: str = ""
 
 
+class LearnedNet:
+    """A second opinion learned from labelled messages: multinomial logistic regression over the
+    analysed message's word stems and stem pairs (TF-IDF), trained at start-up on
+    triage_examples.jsonl. It reads the words around a symptom ("last year", "the leaflet
+    says", "and now she won't wake") that no word list anticipates.
+
+    scikit-learn trains it; scoring one message is done here from the fitted arrays, the same
+    arithmetic as TfidfVectorizer.transform + predict_proba without their per-call overhead.
+    """
+
+    def __init__(self, texts: list[str], labels: list[str]) -> None:
+        if BENIGN not in labels or len(set(labels)) < 2:
+            raise TriageError("triage_examples.jsonl needs both emergencies and benign messages")
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", lowercase=False)
+        model = LogisticRegression(C=LEARNED_C, max_iter=5000).fit(vectorizer.fit_transform(texts), labels)
+        self._feature = {str(term): i for term, i in vectorizer.vocabulary_.items()}
+        self._idf = vectorizer.idf_
+        self._weights = np.ascontiguousarray(model.coef_.T)  # features x classes
+        self._bias = model.intercept_
+        self._classes = [str(c) for c in model.classes_]
+        self._benign = self._classes.index(BENIGN)
+
+    def assess(self, stems: Sequence[str]) -> tuple[float, str]:
+        """(probability that this is an emergency, the likeliest emergency category)."""
+        counts: dict[int, int] = {}
+        for term in (*stems, *(f"{a} {b}" for a, b in zip(stems, stems[1:]))):
+            i = self._feature.get(term)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        scores = self._bias.copy()
+        if counts:
+            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[index]
+            scores = scores + (values / np.linalg.norm(values)) @ self._weights[index]
+        if len(self._classes) == 2:  # scikit-learn fits one score, for the second class, when there are two
+            scores = np.array([0.0, scores[0]])
+        p = np.exp(scores - scores.max())
+        p /= p.sum()
+        urgent = 1.0 - float(p[self._benign])
+        p[self._benign] = -1.0
+        return urgent, self._classes[int(p.argmax())]
+
+
+def read_examples(path: Path) -> list[tuple[str, str]]:
+    """(message, category or "benign") pairs; raises TriageError naming a bad line."""
+    pairs = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise TriageError(f"{path.name}: cannot be read ({type(error).__name__})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            message, urgent, category = row["message"], row["urgent"], row.get("category")
+            if not isinstance(message, str) or not isinstance(urgent, bool) or (urgent and not isinstance(category, str)):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise TriageError(f"{path.name}, line {number}: needs \"message\", \"urgent\" and, when urgent, \"category\"") from None
+        pairs.append((message, category if urgent else BENIGN))
+    return pairs
+
+
 class Triage:
-    def __init__(self, data: Mapping[str, Any], understander: Understander) -> None:
+    def __init__(self, data: Mapping[str, Any], understander: Understander,
+                 examples: list[tuple[str, str]]) -> None:
         self.categories, concepts = validate(data)
         stem, rewrite = understander.analyzer.stem, understander.rewrite
         self.window = int(data.get("window", 12))
@@ -59,10 +132,18 @@ class Triage:
         self._embedder = understander.embedder
         self._examples, self._example_category = self._embed_examples(data["categories"], "examples")
         self._benign, _ = self._embed_examples(data["categories"], "benign_examples")
+        unknown = {label for _, label in examples} - {c.name for c in self.categories} - {BENIGN}
+        if unknown:
+            raise TriageError(f"triage_examples.jsonl: unknown categories {', '.join(sorted(unknown))}")
+        self._learned = LearnedNet([" ".join(understander.read(text).stems) for text, _ in examples],
+                                   [label for _, label in examples])
+        learned = data.get("learned") or {}
+        self.clear_below = float(learned.get("clear_below", 0.0))
+        self.alert_above = float(learned.get("alert_above", 1.01))
 
     @classmethod
-    def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Triage":
-        return cls(read_yaml(path, TriageError), understander)
+    def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE) -> "Triage":
+        return cls(read_yaml(path, TriageError), understander, read_examples(examples))
 
     def _embed_examples(self, categories: Mapping[str, Any], key: str) -> tuple[np.ndarray, list[str]]:
         texts, labels = [], []
@@ -75,7 +156,22 @@ class Triage:
 
     # -- detection -------------------------------------------------------------------------
     def assess(self, message: Message) -> Urgency | None:
-        return self.by_rules(message) or self.by_meaning(message)
+        """Rules first; the learned net may clear a rule's alarm when it is confident the message
+        is harmless (never for categories marked `learned_can_clear: false`), and raises one
+        itself when it is confident of an emergency no rule saw."""
+        by_rules = self.by_rules(message) or self.by_meaning(message)
+        chance, category = self._learned.assess(message.stems)
+        if by_rules is not None:
+            if chance >= self.clear_below or not self._category(by_rules.category).learned_can_clear:
+                return by_rules
+            return None
+        if chance >= self.alert_above:
+            found = self._category(category)
+            return Urgency(found.name, found.severity, "learned", found.search_hint)
+        return None
+
+    def _category(self, name: str) -> Category:
+        return next(c for c in self.categories if c.name == name)
 
     def by_rules(self, message: Message) -> Urgency | None:
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
@@ -83,8 +179,9 @@ class Triage:
         for match in self._concepts.find(message.stems, message.words):
             if not ignored.intersection(range(match.start, match.end)):
                 mentions.setdefault(match.label, []).append(match)
-        # Words that belong to a symptom phrase ("no urine", "not breathing") are not ConText triggers.
-        in_mentions = frozenset(i for found in mentions.values() for m in found for i in range(m.start, m.end))
+        # A symptom phrase's own words ("no urine", "not breathing") are not ConText triggers; words
+        # a gap passed over are ("face isn't drooping" matched "face * drooping").
+        in_mentions = frozenset(i for found in mentions.values() for m in found for i in m.own_words())
         for category in self.categories:
             for rule in category.rules:
                 standing = [[m for m in mentions.get(concept, ())
@@ -108,7 +205,7 @@ class Triage:
             return None
         spans = message.sentences()
         texts = [" ".join(message.words[a:b]) for a, b in spans
-                 if not message.modified(a, b) & {"negated", "hypothetical", "generic"}]
+                 if not message.modified(a, b) & {"negated", "hypothetical", "generic", "quoted"}]
         if not texts:
             return None
         vectors = self._embedder.embed(texts) if len(spans) > 1 else message.vector[None, :]
@@ -178,7 +275,12 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
         if not isinstance(hint, str):
             problems.append(f"{where}: search_hint must be text")
             hint = ""
-        categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window, hint))
+        can_clear = spec.get("learned_can_clear", True)
+        if not isinstance(can_clear, bool):
+            problems.append(f"{where}: learned_can_clear must be true or false")
+            can_clear = True
+        categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window, hint,
+                                   can_clear))
     if problems:
         raise TriageError("triage.yaml: " + "; ".join(problems))
     return tuple(categories), concepts

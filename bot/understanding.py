@@ -57,12 +57,12 @@ class Message:
     def modified(self, start: int, end: int, not_triggers: frozenset[int] = frozenset()) -> frozenset[str]:
         """ConText kinds whose scope covers any word of [start, end).
 
-        A trigger inside the span itself, or at a position in `not_triggers`, does not count:
-        the "not" of "not breathing" is part of the symptom, not a denial of it.
+        A trigger at a position in `not_triggers` does not count: the "not" of the symptom
+        phrase "not breathing" is part of the symptom, not a denial of it.
         """
         return frozenset(m.kind for m in self.modifiers
                          if m.scope[0] < end and start < m.scope[1]
-                         and (m.kind == "quoted" or not (start <= m.trigger[0] < end) and m.trigger[0] not in not_triggers))
+                         and (m.kind == "quoted" or m.trigger[0] not in not_triggers))
 
     def sentences(self) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
