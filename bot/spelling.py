@@ -75,8 +75,13 @@ class SpellingCorrector:
         """The word as the patient most likely meant it; unchanged unless it is unknown."""
         if word in self._textspeak:
             return self._textspeak[word]
-        if self.is_known(word) or not word.isalpha() or not MIN_LENGTH <= len(word) <= MAX_LENGTH:
+        if self.is_known(word) or not word.isalpha() or not MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH:
             return word
+        if len(word) == MIN_LENGTH - 1:
+            # Four letters ("chst", "stif", "pian") are only mended into the clinic's and the
+            # data files' own words, one edit away, and only when exactly one word fits.
+            found = self._domain.lookup(word, Verbosity.ALL, max_edit_distance=1)
+            return found[0].term if len(found) == 1 else word
         # "cooool" is "cool", "sooooore" is "sore": try the run as two letters, then as one.
         for shortened in (REPEATS.sub(r"\1\1", word), REPEATS.sub(r"\1", word)):
             if shortened != word and self.is_known(shortened):
