@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import socket
 from typing import Any
 
 import gevent
@@ -30,6 +31,10 @@ HEADER_SECONDS = 5
 REQUEST_SECONDS = 15
 # Open connections one worker will hold (slow and idle ones included) before others queue.
 WORKER_CONNECTIONS = 4000
+# After an error reply, how long and how much of what the client is still sending is read and
+# dropped before closing (a "lingering close", as Apache does).
+LINGER_SECONDS = 2
+LINGER_BYTES = 1024 * 1024
 
 STATUS_FOR = [  # the first matching class decides; anything else unparseable is a 400
     (http_errors.LimitRequestLine, 414, "uri_too_long", "The request address is too long."),
@@ -72,8 +77,23 @@ class Worker(GeventWorker):
         self.log.warning("rejected a request from %s with %d (%s)", peer, status, type(exc).__name__)
         try:
             client.sendall(error_bytes(status, code, message))
+            linger(client)
         except OSError:
             pass
+
+
+def linger(client: socket.socket) -> None:
+    """Read what the client is still sending, briefly, before the socket is closed.
+
+    Closing a socket with unread bytes (the rest of a 10 KB address, a body nobody read) makes
+    the kernel reset the connection, and a reset can reach the client before, or instead of,
+    the error reply just written.
+    """
+    client.shutdown(socket.SHUT_WR)  # the reply is complete: the client sees its end
+    read = 0
+    with gevent.Timeout(LINGER_SECONDS, False):
+        while read < LINGER_BYTES and (chunk := client.recv(65536)):
+            read += len(chunk)
 
 
 def raise_open_files_limit() -> None:

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
@@ -22,6 +23,8 @@ from .config import Settings
 from .dialogue import Dialogue, build_dialogue
 
 log = logging.getLogger("bot.web")
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 api = Blueprint("api", __name__)
 site = Blueprint("site", __name__)
@@ -189,6 +192,12 @@ def widget_file(name: str) -> Any:
     return response
 
 
+@site.get("/openapi.json")
+def openapi() -> Any:
+    """The API's description (OpenAPI 3.1), for client authors and for fuzzing."""
+    return send_from_directory(DATA_DIR, "openapi.json", max_age=3600)
+
+
 # -- errors and logging, in one place ------------------------------------------------------------
 def error_response(status: int, code: str, message: str) -> Any:
     response = jsonify(error={"code": code, "message": message})
@@ -220,7 +229,7 @@ def http_error(error: HTTPException) -> Any:
 def unexpected_error(error: Exception) -> Any:
     # Where it failed, never what it failed on: an exception's text can quote the message.
     frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("unexpected %s on %s %s\n%s", type(error).__name__, printable(request.method, 16), route(), frames)
+    log.error("unexpected %s on %s %s\n%s", type(error).__name__, method(), route(), frames)
     return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
 
 
@@ -257,9 +266,12 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
-def printable(text: str, limit: int) -> str:
-    """Text safe for one log line: control characters escaped, so nobody can forge a line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+# Any other method a client sends is logged as OTHER: a method is text the client chose.
+LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+
+
+def method() -> str:
+    return request.method if request.method in LOGGED_METHODS else "OTHER"
 
 
 def route() -> str:
@@ -269,6 +281,6 @@ def route() -> str:
 
 def log_request(response: Any) -> Any:
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1fms kind=%s", printable(request.method, 16), route(), response.status_code,
+    log.info("%s %s %s %.1fms kind=%s", method(), route(), response.status_code,
              elapsed, g.get("kind", "-"))
     return response
