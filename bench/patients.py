@@ -56,6 +56,23 @@ def main(half: str) -> None:
     print(f"\n## Patient questions ({half}): first passage correct {len(right) / n:.3f}, answered {(n - len(abstained)) / n:.3f}, "
           f"misleading {len(wrong) / n:.3f}; out of scope abstained {1 - len(answered_outside) / len(outside):.3f} "
           f"({len(outside) - len(answered_outside)}/{len(outside)})\n")
+    print("\nRisk-coverage (the answer model's threshold is marked *):\n")
+    print("| threshold | in-scope answered | first passage correct | misleading | out of scope answered |")
+    print("|---|---|---|---|---|")
+    scored = []
+    for q in questions:
+        query = searcher.parse(q["question"])
+        ranked = searcher.rank(query, 2)
+        chance = searcher.confidence(query, ranked) if ranked else 0.0
+        good = bool(ranked) and q["expect"] == "answer" and any(
+            ranked[0].passage.document == a["document"] and ranked[0].passage.text.startswith(a["starts"]) for a in q["answers"])
+        scored.append((chance, q["expect"] == "answer", good))
+    for threshold in sorted({round(t / 20, 2) for t in range(2, 19)} | {searcher.answer_model.threshold}):
+        a = [(inside, good) for chance, inside, good in scored if chance >= threshold]
+        mark = "*" if threshold == searcher.answer_model.threshold else ""
+        print(f"| {threshold:.2f}{mark} | {sum(1 for i, _ in a if i) / n:.3f} | {sum(1 for _, g in a if g) / n:.3f} | "
+              f"{sum(1 for i, g in a if i and not g) / n:.3f} | {sum(1 for i, _ in a if not i) / len(outside):.3f} |")
+    print()
     for q, hit in wrong:
         print(f"- wrong passage: {q['question']} -> \"{hit.passage.text[:60]}…\"")
     for q in abstained:

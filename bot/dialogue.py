@@ -25,6 +25,7 @@ from .triage import Triage, Urgency
 from .understanding import Message, Models
 
 FOLLOW_UP_WEIGHT = 0.5  # the previous topic counts half as much as the new words
+NEW_ANSWER_SHARE = 0.7  # a follow-up gets a new passage only if it scores this share of the best one
 MAX_TOPIC_TERMS = 8
 MAX_SHOWN = 24
 MAX_CONTEXT_CHARS = 2048
@@ -143,10 +144,12 @@ class Dialogue:
         if follow_up:
             query = query.plus(conversation.as_query(), FOLLOW_UP_WEIGHT)
             seen = frozenset(conversation.shown + conversation.folded)
-            hits = tuple(self.searcher.search(query, exclude=seen))
-            if not hits:  # nothing new answers: show the earlier answer again, and say so
-                hits = tuple(self.searcher.search(query))
-                repeated = bool(hits)
+            fresh = tuple(self.searcher.search(query, exclude=seen))
+            hits = tuple(self.searcher.search(query))
+            # Something new only if it answers about as well as what was already shown; else the
+            # earlier answer again, saying so ("is there a cheaper option?" after the cost passage).
+            repeated = bool(hits) and hits[0].id in seen and (not fresh or fresh[0].score < NEW_ANSWER_SHARE * hits[0].score)
+            hits = hits if repeated else fresh
         else:
             hits = tuple(self.searcher.search(query))
         topic = query.content if hits else conversation.topic

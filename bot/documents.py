@@ -28,6 +28,7 @@ class Block:
     section: str
     paragraph: str = ""
     items: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()  # what content staff say this block answers
 
     @property
     def is_list(self) -> bool:
@@ -147,32 +148,48 @@ def parse_document(raw: bytes, path: Path) -> Document:
 _MARKDOWN = MarkdownIt("commonmark")
 
 
+# <!-- questions: How long does an infusion take? | Where is it given? --> before a paragraph or
+# list: the questions it answers, in patients' words. Invisible wherever the Markdown is shown.
+QUESTIONS_COMMENT = re.compile(r"^\s*<!--\s*questions\s*:(.*?)-->\s*$", re.S | re.I)
+
+
 def parse_blocks(body: str, title: str) -> list[Block]:
-    """Turn Markdown into blocks: headings set the section, lists stay whole."""
+    """Turn Markdown into blocks: headings set the section, lists stay whole, and a questions
+    comment belongs to the block after it."""
     tokens = _MARKDOWN.parse(body)
     blocks: list[Block] = []
     section = title
+    questions: tuple[str, ...] = ()
+
+    def add(paragraph: str = "", items: tuple[str, ...] = ()) -> None:
+        nonlocal questions
+        blocks.append(Block(section=section, paragraph=paragraph, items=items, questions=questions))
+        questions = ()
+
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.type == "heading_open":
             section = inline_text(tokens[i + 1]) or section
             i += 3
+        elif token.type == "html_block" and (match := QUESTIONS_COMMENT.match(token.content)):
+            questions += tuple(q for q in (" ".join(part.split()) for part in re.split(r"[|\n]", match.group(1))) if q)
+            i += 1
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = closing_index(tokens, i)
             items = tuple(t for t in (inline_text(tok) for tok in tokens[i:end] if tok.type == "inline") if t)
             if items:
-                blocks.append(Block(section=section, items=items))
+                add(items=items)
             i = end + 1
         elif token.type == "inline":
             text = inline_text(token)
             if text:
-                blocks.append(Block(section=section, paragraph=text))
+                add(paragraph=text)
             i += 1
         elif token.type in ("fence", "code_block"):
             text = " ".join(token.content.split())
             if text:
-                blocks.append(Block(section=section, paragraph=text))
+                add(paragraph=text)
             i += 1
         else:
             i += 1

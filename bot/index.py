@@ -20,7 +20,7 @@ from rank_bm25 import BM25Okapi
 from .analysis import Analyzer
 from .passages import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ def passage_terms(passage: Passage, analyzer: Analyzer, weights: FieldWeights) -
     if passage.section != passage.title:
         terms += analyzer.terms(passage.section) * weights.section
     terms += analyzer.heading_terms(passage.section)
+    terms += analyzer.terms(" ".join(passage.questions))
     return terms
 
 
@@ -157,13 +158,15 @@ class Index:
             return None
         try:
             meta = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
+            if not isinstance(meta, dict) or not {"format", "fingerprint"} <= meta.keys():
+                raise ValueError("not an index cache")  # foreign or hand-made: say so, unlike a stale one
+            if meta["format"] != FORMAT_VERSION or meta["fingerprint"] != fingerprint:
                 return None
             with np.load(directory / "index.npz", allow_pickle=False) as data:
                 if str(data["fingerprint"]) != fingerprint:
                     return None
                 arrays = {name: data[name] for name in ("terms", "idf", "offsets", "postings", "weights")}
-            passages = [Passage(**p) for p in meta["passages"]]
+            passages = [Passage(**{**p, "questions": tuple(p["questions"])}) for p in meta["passages"]]
             extra = dict(meta["extra"])
             index = cls(passages, arrays["terms"].tolist(), arrays["idf"], arrays["offsets"], arrays["postings"],
                         arrays["weights"])
@@ -187,7 +190,8 @@ def check_consistent(index: Index) -> None:
         and (n_postings == 0 or (int(index.postings.min()) >= 0 and int(index.postings.max()) < len(index.passages)))
         and bool(np.all(np.isfinite(index.weights))) and bool(np.all(np.isfinite(index.idf)))
         and all(isinstance(t, str) for t in index.terms)
-        and all(isinstance(getattr(p, f.name), str) for p in index.passages for f in fields(Passage))
+        and all(isinstance(getattr(p, f.name), str) for p in index.passages for f in fields(Passage) if f.name != "questions")
+        and all(isinstance(q, str) for p in index.passages for q in p.questions)
     )
     if not ok:
         raise ValueError("inconsistent arrays")

@@ -40,6 +40,7 @@ class Passage:
     caveat: str
     section: str
     text: str
+    questions: tuple[str, ...] = ()  # written by content staff: what this passage answers
 
 
 def make_passages(documents: Iterable[Document]) -> list[Passage]:
@@ -48,8 +49,9 @@ def make_passages(documents: Iterable[Document]) -> list[Passage]:
 
 
 def document_passages(document: Document, splitter: "SentenceSplitter") -> Iterator[Passage]:
-    def passage(section: str, text: str) -> Passage:
-        return Passage(document.id, document.title, document.publisher, document.url, document.caveat, section, text)
+    def passage(section: str, text: str, questions: tuple[str, ...]) -> Passage:
+        return Passage(document.id, document.title, document.publisher, document.url, document.caveat, section, text,
+                       questions)
 
     blocks = [b for b in document.blocks if b.section.strip().lower() not in UNINDEXED_SECTIONS]
     for i, block in enumerate(blocks):
@@ -58,13 +60,15 @@ def document_passages(document: Document, splitter: "SentenceSplitter") -> Itera
             if following is not None and is_lead_in(block, following):
                 continue  # emitted together with its list
             for chunk in splitter.chunks(block.paragraph):
-                yield passage(block.section, chunk)
+                yield passage(block.section, chunk, block.questions)
             continue
         previous = blocks[i - 1] if i > 0 else None
-        lead_in = previous.paragraph if previous is not None and is_lead_in(previous, block) else ""
+        led = previous is not None and is_lead_in(previous, block)
+        lead_in = previous.paragraph if led else ""
+        questions = (previous.questions if led else ()) + block.questions
         for items in list_chunks(block.items, budget=MAX_WORDS - word_count(lead_in)):
             lines = ([lead_in] if lead_in else []) + [BULLET + item for item in items]
-            yield passage(block.section, "\n".join(lines))
+            yield passage(block.section, "\n".join(lines), questions)
 
 
 def is_lead_in(block: Block, following: Block) -> bool:

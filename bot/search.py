@@ -9,12 +9,14 @@ question") do not count against an answer; a topic word the corpus does not know
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,16 +25,21 @@ from .config import Settings
 from .documents import document_paths, load_corpus
 from .files import read_limited
 from .index import FORMAT_VERSION, CacheProblem, FieldWeights, Index, passage_terms
+from .learning import StemClassifier
 from .passages import Passage, make_passages
 from .understanding import Message, Models, Understander
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+ANSWER_MODEL = DATA_DIR / "answer_model.json"
 MAX_PASSAGES = 3
 # Tuned on the tune half of tests/data/eval/questions.*.jsonl (see BENCHMARKS.md).
 MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) the best passage must contain
-SEMANTIC_WEIGHT = 0.5  # how much meaning counts next to BM25 (scaled to the best BM25 score)
+SEMANTIC_WEIGHT = 0.1  # how much meaning counts next to BM25 (scaled to the best BM25 score)
+QUESTION_WEIGHT = 2.0  # how much closeness to a passage's example questions counts
+MATCHER_WEIGHT = 1.0  # how much the learned question matcher's probability counts
+MATCHER_C = 16.0
 RELATIVE_SCORE = 0.5  # a 2nd or 3rd passage must score at least this share of the best one
 # English words this common name no topic unless listed in focus_words.txt: a question's word
 # the corpus lacks is ignored if it is among the GENERIC_RANK commonest; one the corpus has
@@ -54,6 +61,7 @@ class Query:
     content: tuple[tuple[str, float], ...]
     corrections: tuple[tuple[str, str], ...] = ()
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    stems: tuple[str, ...] = ()  # the whole message's stems, for the learned question matcher
 
     @property
     def is_empty(self) -> bool:
@@ -63,7 +71,7 @@ class Query:
         """This query with `other`'s content terms added at `weight` (for follow-ups)."""
         mine = {t for t, _ in self.content}
         extra = tuple((t, w * weight) for t, w in other.content if t not in mine)
-        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector)
+        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems)
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,26 @@ class Hit:
     passage: Passage
     score: float
     coverage: float
+    asked: float = 0.0  # closeness to the nearest question the passage was written to answer
+    meaning: float = 0.0  # closeness to the passage itself
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Logistic regression over Searcher.features, read from bot/data/answer_model.json."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path) -> "AnswerModel":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * features[name] for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass
@@ -79,11 +107,16 @@ class Searcher:
     index: Index
     understander: Understander
     vectors: np.ndarray  # one unit vector per passage
+    question_vectors: np.ndarray  # one unit vector per example question content staff wrote
+    question_owner: np.ndarray  # the passage each example question belongs to
     fingerprint: str
     generic: frozenset[str]  # stems of common English words that name no topic
     common: frozenset[str]  # the commonest of them
     weights: FieldWeights = field(default_factory=FieldWeights)
     cue_weight: float = CUE_WEIGHT
+    answer_model: AnswerModel = field(default_factory=lambda: AnswerModel.load(ANSWER_MODEL))
+    # Learned from the example questions content staff wrote: which passage each one is for.
+    matcher: StemClassifier | None = None
 
     @property
     def analyzer(self) -> Analyzer:
@@ -101,13 +134,23 @@ class Searcher:
         """The query a message asks. Topic words the corpus lacks count only if they name a topic."""
         if isinstance(message, str):
             message = self.understander.read(message)
-        content = tuple((t, GENERIC_WEIGHT if t in self.common else 1.0) for t in message.terms
-                        if t in self.index.term_ids or t not in self.generic)
+        topic = [t for t in message.terms if t in self.index.term_ids or t not in self.generic]
+        # Common words rank at full weight (MedQuAD's "symptoms", "treatment" name the section
+        # asked for) but count little towards whether the topic is covered.
+        content = tuple((t, GENERIC_WEIGHT if t in self.common else 1.0) for t in topic)
         cues = tuple((t, self.cue_weight) for t in message.cues)
-        return Query(content + cues, content, message.corrections, message.vector)
+        return Query(tuple((t, 1.0) for t in topic) + cues, content, message.corrections, message.vector, message.stems)
 
     def search(self, query: Query, k: int = MAX_PASSAGES, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Up to k answering passages, best first; [] when nothing in the corpus answers."""
+        hits = self.rank(query, k + 1, exclude)
+        if not hits or self.confidence(query, hits) < self.answer_model.threshold:
+            return []
+        best = hits[0].score
+        return [h for h in hits[:k] if h is hits[0] or (h.score >= RELATIVE_SCORE * best and h.coverage >= MIN_COVERAGE)]
+
+    def rank(self, query: Query, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
+        """The k best passages by fused score, whether or not they answer."""
         if query.is_empty:
             return []
         ranked = self.index.top(query.terms, CANDIDATES, exclude)
@@ -121,13 +164,47 @@ class Searcher:
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         meaning = (self.vectors[candidates] @ query.vector if query.vector is not None
                    else np.zeros(len(candidates)))
-        fused = [(bm25.get(c, 0.0) / top_bm25 + SEMANTIC_WEIGHT * float(m), c) for c, m in zip(candidates, meaning)]
+        asked = self.closest_questions(query)
+        matched = self.matched(query)
+        fused = [(bm25.get(c, 0.0) / top_bm25 + SEMANTIC_WEIGHT * float(m) + QUESTION_WEIGHT * asked[c]
+                  + MATCHER_WEIGHT * matched[c], c, float(m))
+                 for c, m in zip(candidates, meaning)]
         fused.sort(key=lambda sc: (-sc[0], sc[1]))
-        hits = [Hit(c, self.passages[c], score, self.coverage(query, c)) for score, c in fused[:k]]
-        if hits[0].coverage < MIN_COVERAGE:
-            return []
-        best = hits[0].score
-        return [h for h in hits if h is hits[0] or (h.score >= RELATIVE_SCORE * best and h.coverage >= MIN_COVERAGE)]
+        return [Hit(c, self.passages[c], score, self.coverage(query, c), float(asked[c]), m) for score, c, m in fused[:k]]
+
+    def features(self, query: Query, hits: Sequence[Hit]) -> dict[str, float]:
+        """What the answer model weighs: how much of the question's topic the best passage covers,
+        how close the question is to what that passage was written to answer, and how clearly
+        it beats the next one."""
+        best = hits[0]
+        total = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content) or 1.0
+        unknown = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content if t not in self.index.term_ids)
+        return {
+            "coverage": best.coverage,
+            "asked": best.asked,
+            "meaning": best.meaning,
+            "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
+            "unknown": unknown / total,
+        }
+
+    def confidence(self, query: Query, hits: Sequence[Hit]) -> float:
+        """Probability that the best passage answers the question (the answer model, calibrated
+        on the tune half of the patient questions; see BENCHMARKS.md)."""
+        return self.answer_model.probability(self.features(query, hits))
+
+    def matched(self, query: Query) -> np.ndarray:
+        """Per passage, the learned matcher's probability that the question is one it answers."""
+        chance = np.zeros(len(self.passages))
+        if self.matcher is not None and query.stems:
+            chance[[int(c) for c in self.matcher.classes]] = self.matcher.probabilities(query.stems)
+        return chance
+
+    def closest_questions(self, query: Query) -> np.ndarray:
+        """Per passage, how close the query's meaning is to the nearest question it was written to answer."""
+        best = np.zeros(len(self.passages))
+        if query.vector is not None and len(self.question_vectors):
+            np.maximum.at(best, self.question_owner, self.question_vectors @ query.vector)
+        return best
 
     def coverage(self, query: Query, passage: int) -> float:
         total = matched = 0.0
@@ -224,5 +301,11 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
                 log.warning("cannot save the index cache in %s (%s)", cache, error.strerror or error)
     understander = Understander.create(analyzer, counts, models, domain_words)
     vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
-    return Searcher(index, understander, vectors, key, generic_words(analyzer, models, GENERIC_RANK),
-                    generic_words(analyzer, models, COMMON_RANK), weights)
+    owner = np.asarray([i for i, p in enumerate(index.passages) for _ in p.questions], dtype=np.int64)
+    questions = [" ".join(understander.read(q).words) for p in index.passages for q in p.questions]
+    question_vectors = models.embedder.embed(questions) if questions else np.zeros((0, vectors.shape[1]), np.float32)
+    written = [(understander.read(q).stems, str(i)) for i, p in enumerate(index.passages) for q in p.questions]
+    matcher = (StemClassifier([t for t, _ in written], [label for _, label in written], MATCHER_C)
+               if len({label for _, label in written}) >= 2 else None)
+    return Searcher(index, understander, vectors, question_vectors, owner, key, generic_words(analyzer, models, GENERIC_RANK),
+                    generic_words(analyzer, models, COMMON_RANK), weights, matcher=matcher)

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from .analysis import read_yaml
 from .context import KINDS
+from .learning import StemClassifier
 from .phrases import Match, PhraseMatcher, phrase_words
 from .understanding import Message, Understander
 
@@ -57,46 +56,22 @@ class Urgency:
 
 
 class LearnedNet:
-    """A second opinion learned from labelled messages: multinomial logistic regression over the
-    analysed message's word stems and stem pairs (TF-IDF), trained at start-up on
-    triage_examples.jsonl. It reads the words around a symptom ("last year", "the leaflet
-    says", "and now she won't wake") that no word list anticipates.
+    """A second opinion learned from labelled messages (bot/data/triage_examples.jsonl). It reads
+    the words around a symptom ("last year", "the leaflet says", "and now she won't wake") that
+    no word list anticipates."""
 
-    scikit-learn trains it; scoring one message is done here from the fitted arrays, the same
-    arithmetic as TfidfVectorizer.transform + predict_proba without their per-call overhead.
-    """
-
-    def __init__(self, texts: list[str], labels: list[str]) -> None:
+    def __init__(self, texts: list[Sequence[str]], labels: list[str]) -> None:
         if BENIGN not in labels or len(set(labels)) < 2:
             raise TriageError("triage_examples.jsonl needs both emergencies and benign messages")
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", lowercase=False)
-        model = LogisticRegression(C=LEARNED_C, max_iter=5000).fit(vectorizer.fit_transform(texts), labels)
-        self._feature = {str(term): i for term, i in vectorizer.vocabulary_.items()}
-        self._idf = vectorizer.idf_
-        self._weights = np.ascontiguousarray(model.coef_.T)  # features x classes
-        self._bias = model.intercept_
-        self._classes = [str(c) for c in model.classes_]
-        self._benign = self._classes.index(BENIGN)
+        self._classifier = StemClassifier(texts, labels, LEARNED_C)
+        self._benign = self._classifier.classes.index(BENIGN)
 
     def assess(self, stems: Sequence[str]) -> tuple[float, str]:
         """(probability that this is an emergency, the likeliest emergency category)."""
-        counts: dict[int, int] = {}
-        for term in (*stems, *(f"{a} {b}" for a, b in zip(stems, stems[1:]))):
-            i = self._feature.get(term)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        scores = self._bias.copy()
-        if counts:
-            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[index]
-            scores = scores + (values / np.linalg.norm(values)) @ self._weights[index]
-        if len(self._classes) == 2:  # scikit-learn fits one score, for the second class, when there are two
-            scores = np.array([0.0, scores[0]])
-        p = np.exp(scores - scores.max())
-        p /= p.sum()
+        p = self._classifier.probabilities(stems)
         urgent = 1.0 - float(p[self._benign])
         p[self._benign] = -1.0
-        return urgent, self._classes[int(p.argmax())]
+        return urgent, self._classifier.classes[int(p.argmax())]
 
 
 def read_examples(path: Path) -> list[tuple[str, str]]:
@@ -135,7 +110,7 @@ class Triage:
         unknown = {label for _, label in examples} - {c.name for c in self.categories} - {BENIGN}
         if unknown:
             raise TriageError(f"triage_examples.jsonl: unknown categories {', '.join(sorted(unknown))}")
-        self._learned = LearnedNet([" ".join(understander.read(text).stems) for text, _ in examples],
+        self._learned = LearnedNet([understander.read(text).stems for text, _ in examples],
                                    [label for _, label in examples])
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))

@@ -54,3 +54,26 @@ def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
     tiny = build(settings.with_overrides(corpus_dir=make_corpus({"a.md": document("a", "Bring a book to your infusion.")})))
     assert [h.passage.text for h in tiny.search(tiny.parse("what should I bring to my infusion"))] == ["Bring a book to your infusion."]
     assert tiny.search(tiny.parse("can my dog eat chocolate")) == []
+
+
+HELD_OUT_QUESTIONS = load_jsonl("eval/questions.heldout.jsonl")
+# Issue 8's targets on this never-tuned half: first passage correct >= 0.90 with >= 95% answered,
+# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured: 0.668, 0.685, 0.818 and 0.017;
+# only the last is met (BENCHMARKS.md lists every miss). The floors keep the measured level.
+
+
+def test_held_out_patient_questions_hold_their_measured_level(searcher):
+    answerable = [q for q in HELD_OUT_QUESTIONS if q["expect"] == "answer"]
+    outside = [q for q in HELD_OUT_QUESTIONS if q["expect"] == "none"]
+    right = wrong = 0
+    for q in answerable:
+        hits = searcher.search(searcher.parse(q["question"]))
+        if hits and any(hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"])
+                        for a in q["answers"]):
+            right += 1
+        elif hits:
+            wrong += 1
+    answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
+    assert right / len(answerable) >= 0.65
+    assert wrong / len(answerable) <= 0.025
+    assert 1 - answered_outside / len(outside) >= 0.80

@@ -14,10 +14,10 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. They are NOT met yet (BENCHMARKS.md lists every miss); these
-# floors hold the measured level so that no change makes it worse.
-MIN_RECALL = 0.80
-MAX_FALSE_ALARMS = 0.16
+# was never used for tuning. Measured: 0.981 and 0.024, NOT yet met (BENCHMARKS.md lists every
+# miss); these floors hold the measured level so that no change makes it worse.
+MIN_RECALL = 0.97
+MAX_FALSE_ALARMS = 0.03
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
@@ -110,7 +110,7 @@ def test_spanish_emergency_is_urgent_and_spanish_question_gets_the_notice(dialog
 
 
 def test_no_match_about_feeling_unwell_leads_with_what_to_do(dialogue):
-    reply = dialogue.respond("my toes feel numb and cold")
+    reply = dialogue.respond("I have a cough since my infusion")
     assert reply.kind == "no_match" and reply.reply.startswith("If you feel unwell")
 
 
