@@ -44,7 +44,7 @@ def load_dialogue(settings: Settings) -> Dialogue:
     except CorpusError as error:
         fail([f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
               *(f"  - {p}" for p in error.problems)])
-    except (SynonymsError, TriageError, IntentsError, StateError) as error:
+    except (SynonymsError, TriageError, IntentsError, StateError, SettingsError) as error:
         fail([f"ivig-bot: {error}"])
 
 

@@ -21,7 +21,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .analysis import Analyzer, read_word_list, tokenize
-from .config import Settings
+from .config import Settings, SettingsError
 from .documents import document_paths, load_corpus
 from .files import read_limited
 from .index import FORMAT_VERSION, CacheProblem, FieldWeights, Index, passage_terms
@@ -285,6 +285,11 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
     key = fingerprint(settings, weights)
     cache = settings.index_cache_dir
+    if cache:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError(f"IVIG_BOT_INDEX_CACHE {str(cache)!r} cannot be used ({error.strerror or error})") from None
     loaded = cached_index(cache, key) if cache else None
     if loaded is not None:
         index, counts = loaded

@@ -338,6 +338,13 @@ def test_check_refuses_an_index_cache_that_is_a_file(tmp_path, where):
     assert "IVIG_BOT_INDEX_CACHE" in result.output and "Traceback" not in result.output
 
 
+def test_check_refuses_an_index_cache_that_cannot_be_made():
+    # /proc refuses new directories even to root: the setting names an impossible place.
+    result = CliRunner().invoke(main, ["check"], env={"IVIG_BOT_INDEX_CACHE": "/proc/self/no-such-dir/cache"})
+    assert result.exit_code == 2
+    assert "IVIG_BOT_INDEX_CACHE" in result.output and "Traceback" not in result.output
+
+
 # -- h. the context key ---------------------------------------------------------------------------
 def old_derivable_serializer(fingerprint: str) -> URLSafeSerializer:
     """How contexts were signed before issue 10: a key anyone could compute from /healthz."""
