@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ANSWER_MODEL = DATA_DIR / "answer_model.json"
+OUT_OF_SCOPE = DATA_DIR / "out_of_scope.jsonl"
+IN_SCOPE = "in"
+SCOPE_C = 16.0
 MAX_PASSAGES = 3
 # Tuned on the tune half of tests/data/eval/questions.*.jsonl (see BENCHMARKS.md).
 MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) the best passage must contain
@@ -71,7 +74,7 @@ class Query:
         """This query with `other`'s content terms added at `weight` (for follow-ups)."""
         mine = {t for t, _ in self.content}
         extra = tuple((t, w * weight) for t, w in other.content if t not in mine)
-        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems)
+        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems + other.stems)
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """Logistic regression over Searcher.features, read from bot/data/answer_model.json."""
+    """Logistic regression over Searcher.features, read from bot/data/answer_model.json: one
+    fitted for corpora whose documents carry example questions, one for those without."""
 
     weights: Mapping[str, float]
     bias: float
     threshold: float
 
     @classmethod
-    def load(cls, path: Path) -> "AnswerModel":
-        data = json.loads(path.read_text(encoding="utf-8"))
+    def load(cls, path: Path, with_examples: bool) -> "AnswerModel":
+        data = json.loads(path.read_text(encoding="utf-8"))["with_examples" if with_examples else "plain"]
         return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
 
     def probability(self, features: Mapping[str, float]) -> float:
@@ -114,9 +118,14 @@ class Searcher:
     common: frozenset[str]  # the commonest of them
     weights: FieldWeights = field(default_factory=FieldWeights)
     cue_weight: float = CUE_WEIGHT
-    answer_model: AnswerModel = field(default_factory=lambda: AnswerModel.load(ANSWER_MODEL))
-    # Learned from the example questions content staff wrote: which passage each one is for.
+    # Learned from the example questions content staff wrote: which passage each one is for,
+    # and (against bot/data/out_of_scope.jsonl) whether a question is one the documents answer.
     matcher: StemClassifier | None = None
+    scope: StemClassifier | None = None
+    answer_model: AnswerModel = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answer_model = AnswerModel.load(ANSWER_MODEL, with_examples=self.scope is not None)
 
     @property
     def analyzer(self) -> Analyzer:
@@ -179,13 +188,18 @@ class Searcher:
         best = hits[0]
         total = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content) or 1.0
         unknown = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content if t not in self.index.term_ids)
-        return {
+        found = {
             "coverage": best.coverage,
             "asked": best.asked,
             "meaning": best.meaning,
             "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
             "unknown": unknown / total,
         }
+        if self.scope is not None and query.stems:
+            found["in_scope"] = float(self.scope.probabilities(query.stems)[self.scope.classes.index(IN_SCOPE)])
+        elif self.scope is not None:
+            found["in_scope"] = 0.5
+        return found
 
     def confidence(self, query: Query, hits: Sequence[Hit]) -> float:
         """Probability that the best passage answers the question (the answer model, calibrated
@@ -254,6 +268,23 @@ def generic_words(analyzer: Analyzer, models: Models, rank: int) -> frozenset[st
     return frozenset(analyzer.stem(w) for w in common) - focus
 
 
+def read_out_of_scope(path: Path) -> list[str]:
+    """Questions the documents do not answer (other drugs, insurance, logistics...), one JSON
+    object with a "question" per line: what the scope classifier learns "no answer" from."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            question = json.loads(line)["question"]
+            if not isinstance(question, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{path.name}, line {number}: needs a \"question\" text") from None
+        questions.append(question)
+    return questions
+
+
 def cached_index(cache: Path, key: str) -> tuple[Index, Counter[str]] | None:
     """The cached index and word counts, or None (with one warning line if the cache was damaged)."""
     try:
@@ -312,5 +343,8 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     written = [(understander.read(q).stems, str(i)) for i, p in enumerate(index.passages) for q in p.questions]
     matcher = (StemClassifier([t for t, _ in written], [label for _, label in written], MATCHER_C)
                if len({label for _, label in written}) >= 2 else None)
+    outside = [understander.read(q).stems for q in read_out_of_scope(OUT_OF_SCOPE)] if written else []
+    scope = (StemClassifier([t for t, _ in written] + outside, [IN_SCOPE] * len(written) + ["out"] * len(outside), SCOPE_C)
+             if written and outside else None)
     return Searcher(index, understander, vectors, question_vectors, owner, key, generic_words(analyzer, models, GENERIC_RANK),
-                    generic_words(analyzer, models, COMMON_RANK), weights, matcher=matcher)
+                    generic_words(analyzer, models, COMMON_RANK), weights, matcher=matcher, scope=scope)
