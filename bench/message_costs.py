@@ -15,6 +15,7 @@ import resource
 import statistics
 import string
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
+from bot.analysis import read_word_list  # noqa: E402
 from bot.dialogue import build_dialogue  # noqa: E402
+from bot.insights import open_insights, safe_terms  # noqa: E402
+from bot.search import DATA_DIR  # noqa: E402
 
 
 def percentiles(times: list[float]) -> str:
@@ -62,6 +66,15 @@ def main() -> None:
     print(f"triage on an understood 1,000-character message: {percentiles(timed(assess, understood, 3))}")
     print(f"whole reply, held-out messages: {percentiles(timed(dialogue.respond, held_out))}")
     print(f"whole reply, 1,000-character real messages: {percentiles(timed(dialogue.respond, long_real))}")
+    with tempfile.TemporaryDirectory() as state:
+        # What recording adds to a reply (issue 12 target: <= 1 ms p95), SQLite in WAL mode; the
+        # no_match path, which also extracts the privacy-safe terms, is the costly one.
+        insights = open_insights("on", None, Path(state), "bench", "key", 90)
+        topic = frozenset(read_word_list(DATA_DIR / "focus_words.txt"))
+        def record(text: str) -> None:
+            insights.record_reply("no_match", None, safe_terms(text, dialogue.understander, topic))
+
+        print(f"insights recording per reply (no_match path, SQLite WAL): {percentiles(timed(record, held_out[:200]))}")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, text in worst.items():
         print(f"whole reply, {name}: {percentiles(timed(dialogue.respond, [text], 20))}")

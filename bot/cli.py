@@ -1,6 +1,8 @@
 """The `ivig-bot` command: a thin layer over the library (serve, ask, check, eval)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import sys
@@ -122,6 +124,59 @@ def render_text(response: dict[str, Any]) -> str:
 
 @main.command()
 @corpus_option
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="How many days back.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True,
+              help="csv lists the unanswered term sets only.")
+def report(corpus: Path | None, days: int, fmt: str) -> None:
+    """What patients asked that the documents did not answer, and answers rated unhelpful."""
+    from .insights import open_insights
+    from .search import Query
+
+    settings = load_settings(corpus_dir=corpus)
+    if settings.insights == "off":
+        fail(["ivig-bot: insights are off (IVIG_BOT_INSIGHTS=off): nothing was recorded"])
+    dialogue = load_dialogue(settings)
+    searcher = dialogue.searcher
+    insights = open_insights(settings.insights, settings.insights_url, settings.state_dir, searcher.fingerprint,
+                             dialogue.signing_key, settings.insights_retention_days)
+    try:
+        data = insights.report(days)
+    except Exception as error:  # noqa: BLE001 - any storage problem is one clear line
+        fail([f"ivig-bot: the insights store cannot be read ({type(error).__name__})"])
+
+    def where(passage: int) -> str:
+        p = searcher.passages[passage]
+        return f"{p.title} — {p.section}"
+
+    for row in data["unanswered"]:
+        query = Query(tuple((t, 1.0) for t in row["terms"]), tuple((t, 1.0) for t in row["terms"]))
+        row["closest_sections"] = list(dict.fromkeys(where(h.id) for h in searcher.rank(query, 3)))
+    for row in data["not_helpful"]:
+        row["section"] = where(row["passage"]) if row["passage"] < len(searcher.passages) else "(no longer in the corpus)"
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["terms", "count", "closest_sections"])
+        for row in data["unanswered"]:
+            writer.writerow([" ".join(row["terms"]), row["count"], " | ".join(row["closest_sections"])])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(f"Last {days} day(s)")
+        for day in data["per_day"]:
+            click.echo(f"  {day['day']}: {day['total']} replies; answered {day['answer']:.0%}, no match {day['no_match']:.0%}, "
+                       f"urgent {day['urgent']:.0%}, personal {day['personal']:.0%}")
+        click.echo("Unanswered (content terms only, never the message):")
+        for row in data["unanswered"]:
+            click.echo(f"  {row['count']:4}  {' '.join(row['terms'])}  -> closest: {'; '.join(row['closest_sections']) or 'nothing'}")
+        click.echo("Answers rated not helpful:")
+        for row in data["not_helpful"]:
+            click.echo(f"  {row['not_helpful']:4} no / {row['helpful']} yes  {row['section']}")
+
+
+@main.command()
+@corpus_option
 @synonyms_option
 def check(corpus: Path | None, synonyms: Path | None) -> None:
     """Validate the corpus and print how many documents and passages it has."""
@@ -130,3 +185,5 @@ def check(corpus: Path | None, synonyms: Path | None) -> None:
     synonyms_file = settings.resolved_synonyms_file
     click.echo(f"ok: {searcher.document_count} documents, {len(searcher.passages)} passages in {settings.corpus_dir}")
     click.echo(f"synonyms: {synonyms_file if synonyms_file else 'none'}")
+from .importing import import_command  # noqa: E402
+main.add_command(import_command, name="import")

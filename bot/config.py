@@ -51,6 +51,20 @@ def storage(raw: str) -> str:
     return raw
 
 
+def switch(raw: str | None, name: str, default: str) -> str:
+    if raw is None:
+        return default
+    if raw.strip().lower() not in ("on", "off"):
+        raise SettingsError(f"{ENV_PREFIX}{name} must be on or off, got {raw!r}")
+    return raw.strip().lower()
+
+
+def insights_url(raw: str | None) -> str | None:
+    if raw is not None and not raw.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        raise SettingsError(f"{ENV_PREFIX}INSIGHTS_URL must be a postgresql:// or sqlite:/// URL")
+    return raw
+
+
 def cache_dir(raw: str | None) -> Path | None:
     """IVIG_BOT_INDEX_CACHE must be a directory, or a path where one can be made."""
     if raw is None:
@@ -114,6 +128,11 @@ class Settings:
     rate_limit: str | None = DEFAULT_RATE_LIMIT
     # Where the counts live: memory:// for one server, redis://host:port for replicas.
     rate_limit_storage: str = "memory://"
+    # Insights for content staff (bot/insights.py): "on" or "off"; SQLite in state_dir unless
+    # insights_url is a postgresql:// URL; rows older than insights_retention_days are deleted.
+    insights: str = "on"
+    insights_url: str | None = None
+    insights_retention_days: int = 90
     # The clinic's contacts, shown in urgent notices and returned for tel: links. None: a
     # generic wording ("your local emergency number", "your care team").
     emergency_number: str | None = None
@@ -174,6 +193,9 @@ class Settings:
             max_document_bytes=get_int(ENV_PREFIX + "MAX_DOCUMENT_BYTES", defaults.max_document_bytes, 1024 ** 3),
             rate_limit=rate_limit(get("RATE_LIMIT")),
             rate_limit_storage=storage(get("RATE_LIMIT_STORAGE") or defaults.rate_limit_storage),
+            insights=switch(get("INSIGHTS"), "INSIGHTS", defaults.insights),
+            insights_url=insights_url(get("INSIGHTS_URL")),
+            insights_retention_days=get_int(ENV_PREFIX + "INSIGHTS_RETENTION_DAYS", defaults.insights_retention_days, 3650),
             emergency_number=contact(get("EMERGENCY_NUMBER"), "EMERGENCY_NUMBER"),
             crisis_line=contact(get("CRISIS_LINE"), "CRISIS_LINE"),
             clinic_phone=contact(get("CLINIC_PHONE"), "CLINIC_PHONE"),

@@ -104,6 +104,7 @@ class Dialogue:
             "clinic_phone": settings.clinic_phone or templates.DEFAULT_CLINIC_PHONE,
         }
         secret = settings.secret_key or context_key(settings.state_dir)
+        self.signing_key = secret  # also signs feedback ids (bot/insights.py), with its own salt
         self.codec = ContextCodec(secret, searcher.fingerprint, len(searcher.passages))
         self.triage = Triage.load(self.understander)
         self.intents = Intents.load(self.understander)

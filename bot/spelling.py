@@ -68,6 +68,10 @@ class SpellingCorrector:
     def is_textspeak(self, word: str) -> bool:
         return word in self._textspeak
 
+    def is_domain_word(self, word: str) -> bool:
+        """Used by the clinic's documents or the bot's own word lists (not just any English word)."""
+        return word in self._known
+
     def is_known(self, word: str) -> bool:
         return word in self._known or word in self._english.words
 

@@ -20,7 +20,9 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .config import Settings
+from .analysis import read_word_list
 from .dialogue import Dialogue, build_dialogue
+from .insights import RECORD_TERMS_FOR, Insights, InsightsError, open_insights, safe_terms
 
 log = logging.getLogger("bot.web")
 
@@ -48,7 +50,11 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    app.extensions["ivig_bot"] = {"settings": settings, "dialogue": dialogue}
+    insights = open_insights(settings.insights, settings.insights_url, settings.state_dir, dialogue.searcher.fingerprint,
+                             dialogue.signing_key, settings.insights_retention_days)
+    topic_words = frozenset(read_word_list(DATA_DIR / "focus_words.txt"))
+    app.extensions["ivig_bot"] = {"settings": settings, "dialogue": dialogue, "insights": insights,
+                                  "topic_words": topic_words}
     if settings.allowed_origins:
         # always_send=False: a request without an Origin header gets no CORS headers at all.
         CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, methods=["GET", "POST", "OPTIONS"],
@@ -76,7 +82,8 @@ def limit_chat(app: Flask, settings: Settings) -> None:
     limiter = Limiter(client_address(settings.forwarded_allow_ips), app=app, storage_uri=settings.rate_limit_storage,
                       headers_enabled=True, strategy="moving-window", swallow_errors=True,
                       in_memory_fallback_enabled=True, key_prefix="ivig-bot")
-    app.view_functions["api.chat"] = limiter.limit(settings.rate_limit)(app.view_functions["api.chat"])
+    for endpoint in ("api.chat", "api.feedback"):
+        app.view_functions[endpoint] = limiter.limit(settings.rate_limit)(app.view_functions[endpoint])
 
 
 def client_address(forwarded_allow_ips: str) -> Callable[[], str]:
@@ -131,7 +138,28 @@ def chat() -> Any:
                        f"{settings.max_message_chars} characters.")
     reply = dialogue.respond(message, body.get("context"))
     g.kind = reply.kind
-    return jsonify(dialogue.to_json(reply))
+    state = current_app.extensions["ivig_bot"]
+    insights: Insights = state["insights"]
+    terms = safe_terms(message, dialogue.understander, state["topic_words"]) if reply.kind in RECORD_TERMS_FOR else ()
+    insights.record_reply(reply.kind, reply.urgent.category if reply.urgent else None, terms)
+    body = dialogue.to_json(reply)
+    if reply.kind in ("answer", "more") and (answer_id := insights.answer_id([h.id for h in reply.passages])):
+        body["answer_id"] = answer_id  # lets the widget ask "was this helpful?"
+    return jsonify(body)
+
+
+@api.post("/api/feedback")
+def feedback() -> Any:
+    """A patient's vote on an answer: kept as the passages shown, the vote and the day."""
+    insights: Insights = current_app.extensions["ivig_bot"]["insights"]
+    if insights.store is None:
+        raise ApiError(404, "feedback_off", "Feedback is not collected on this server.")
+    body = read_json_body()
+    try:
+        insights.record_feedback(body.get("answer_id"), body.get("helpful"))
+    except InsightsError as error:
+        raise ApiError(400, "invalid_feedback", str(error)) from None
+    return jsonify(ok=True)
 
 
 @api.get("/api/welcome")
