@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
 
 
 def limit_chat(app: Flask, settings: Settings) -> None:
-    """Per-client limits on /api/chat; counts in memory, or in Redis shared by replicas.
+    """Per-client limits on /api/chat and /api/feedback (each counted apart); counts in memory,
+    or in Redis shared by replicas.
 
     If Redis is unreachable the limits fall back to this process's memory rather than
     turning patients away.
