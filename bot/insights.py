@@ -3,9 +3,9 @@ without keeping anything a patient typed.
 
 What is recorded, per reply: its kind, the urgent category if any, the corpus fingerprint and
 the day (no time of day). For `no_match` and `personal` replies, also the question's content
-terms after analysis: stemmed, de-duplicated and sorted, with stop words, numbers, e-mail
-addresses, phone numbers and capitalised names dropped, and every term that is neither in the
-corpus, in an English dictionary nor in the bot's medical word lists dropped too. Sorted stems
+terms after analysis: stemmed, de-duplicated and sorted. Only words the corpus or the bot's own
+word lists use are kept (an allow-list), after numbers, e-mail addresses, phone numbers and the
+words after name cues ("my name is", "Dr", "my wife") are dropped. Sorted stems
 keep no word order, no small words and no personal names, so the message cannot be rebuilt from
 them. Feedback is the ids of the passages shown, the vote and the day. Never the message, an
 address, a session or anything else that identifies a person.
@@ -55,16 +55,26 @@ def today() -> str:
     return dt.date.today().isoformat()
 
 
+# Words after which patients name someone: the next two words are dropped whatever their case.
+NAME_CUES = re.compile(r"\b(?:name is|names|named|called|i am|i'm|im|this is|dr|doctor|mr|mrs|ms|miss|my (?:son|daughter|wife|"
+                       r"husband|partner|mum|mom|mother|dad|father|brother|sister|friend|boyfriend|girlfriend|child|kid|"
+                       r"baby|grandson|granddaughter|nurse)|at|on|in|from|to|dot)\s+(\w+)(?:\s+(\w+))?", re.I)
+
+
 def safe_terms(text: str, understander: Any, topic_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """The question's content terms, with nothing that could identify a person (see module doc)."""
+    """The question's content terms, with nothing that could identify a person (see module doc).
+
+    An allow-list, not a filter: a word is kept only if the clinic's documents or the bot's own
+    word lists (triage, intents, topic words) use it, so names, places and addresses are never
+    kept, whatever their spelling or case.
+    """
     corrector, analyzer = understander.corrector, understander.analyzer
     text = PHONE.sub(" ", EMAIL.sub(" ", text))
-    # A capitalised word is taken as a name ("Sarah", "Dr Patel", "Smith here") unless it is a
-    # small word or one the documents and the bot's word lists use ("Medicare", "Headache").
-    names = {w.lower() for w in WORD.findall(text) if w[0].isupper() and w[1:].islower()
-             and not (corrector.is_domain_word(w.lower()) or w.lower() in topic_words or w.lower() in analyzer.stop_words)}
-    message = understander.read(" ".join(w for w in WORD.findall(text) if w.lower() not in names))
-    kept = [w for w in message.words if corrector.is_known(w)]
+    cued = {w.lower() for m in NAME_CUES.finditer(text) for w in m.groups() if w}
+    words = [w for w in WORD.findall(text) if w.lower() not in cued]
+    message = understander.read(" ".join(words))
+    kept = [w for w in message.words
+            if (corrector.is_domain_word(w) or w in topic_words) and w not in analyzer.stop_words]
     return tuple(sorted({t for t in analyzer.terms_from_tokens(kept) if t.replace("_", "").isalpha()}))
 
 
@@ -76,10 +86,14 @@ class Store:
         self.postgres = url.startswith(("postgresql://", "postgres://"))
         self._connection: Any = None
         self._pid = 0
-        self._lock = threading.Lock()
+        self._lock: Any = None
 
     def connection(self) -> Any:
         if self._connection is None or self._pid != os.getpid():
+            # Made in the worker, after gunicorn forks and gevent patches threading: a lock made
+            # before that would block the whole worker while a query yields.
+            if self._pid != os.getpid():
+                self._lock = threading.Lock()
             if self.postgres:
                 import psycopg  # only needed with a PostgreSQL URL
 
@@ -87,7 +101,8 @@ class Store:
             else:
                 path = Path(self.url.removeprefix("sqlite:///"))
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._connection = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+                # A short busy timeout: waiting blocks the worker's other greenlets, and a lost row is tolerated.
+                self._connection = sqlite3.connect(path, timeout=0.2, isolation_level=None, check_same_thread=False)
                 self._connection.execute("PRAGMA journal_mode=WAL")
                 self._connection.execute("PRAGMA synchronous=NORMAL")
             self._pid = os.getpid()
@@ -98,9 +113,14 @@ class Store:
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
         if self.postgres:
             sql = sql.replace("?", "%s")
+        connection = self.connection()
         with self._lock:
-            cursor = self.connection().execute(sql, parameters)
-            return list(cursor.fetchall()) if cursor.description else []
+            try:
+                cursor = connection.execute(sql, parameters)
+                return list(cursor.fetchall()) if cursor.description else []
+            except Exception:
+                self._connection = None  # reconnect next time: a restarted server must not lose insights for good
+                raise
 
 
 @dataclass

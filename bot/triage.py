@@ -26,6 +26,7 @@ EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "triage_examples.json
 BENIGN = "benign"
 # Regularisation of the learned net, chosen by cross-validation on the examples (BENCHMARKS.md).
 LEARNED_C = 64.0
+NEAR_WORDS = 8  # the words either side of a rule's match that must also read as harmless to clear it
 SEVERITIES = ("emergency", "care_team_today")
 # Tuned on the tune half of tests/data/eval/triage.*.jsonl (see BENCHMARKS.md).
 SEMANTIC_THRESHOLD = 0.70
@@ -134,21 +135,33 @@ class Triage:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never for categories marked `learned_can_clear: false`), and raises one
         itself when it is confident of an emergency no rule saw."""
-        by_rules = self.by_rules(message) or self.by_meaning(message)
+        found = self._rule(message)
+        raised = found[0] if found else self.by_meaning(message)
         chance, category = self._learned.assess(message.stems)
-        if by_rules is not None:
-            if chance >= self.clear_below or not self._category(by_rules.category).learned_can_clear:
-                return by_rules
+        if raised is not None:
+            if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
+                return raised
+            # Cleared only if the words around the symptom read as harmless too: a long message
+            # about parking and insurance must not dilute "and I can't breathe".
+            if found is not None:
+                near = message.stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
+                if self._learned.assess(near)[0] >= self.clear_below:
+                    return raised
             return None
         if chance >= self.alert_above:
-            found = self._category(category)
-            return Urgency(found.name, found.severity, "learned", found.search_hint)
+            found_category = self._category(category)
+            return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
 
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
     def by_rules(self, message: Message) -> Urgency | None:
+        found = self._rule(message)
+        return found[0] if found else None
+
+    def _rule(self, message: Message) -> tuple[Urgency, int, int] | None:
+        """The first category a rule finds, and the span of words its mentions cover."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
         mentions: dict[str, list[Match]] = {}
         for match in self._concepts.find(message.stems, message.words):
@@ -163,7 +176,9 @@ class Triage:
                              if not message.modified(m.start, m.end, in_mentions) & category.explained_away_by]
                             for concept in rule]
                 if all(standing) and self._close_together(standing, category.window or self.window):
-                    return Urgency(category.name, category.severity, "rule", category.search_hint)
+                    start = min(m.start for group in standing for m in group)
+                    end = max(m.end for group in standing for m in group)
+                    return Urgency(category.name, category.severity, "rule", category.search_hint), start, end
         return None
 
     @staticmethod

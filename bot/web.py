@@ -108,6 +108,8 @@ def client_address(forwarded_allow_ips: str) -> Callable[[], str]:
         if not trusted(peer):
             return peer
         hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        if trust_all:
+            return hops[-1] if hops else peer  # the address the nearest proxy added; the rest is the client's to write
         for hop in reversed(hops):
             if not trusted(hop):
                 return hop
