@@ -478,6 +478,14 @@ def test_an_untrusted_peer_cannot_dodge_its_limit_with_forwarded_for(limited):
     assert statuses == [200, 200, 200, 429]
 
 
+def test_trusting_every_proxy_still_counts_the_hop_the_proxy_added(limited):
+    # With FORWARDED_ALLOW_IPS=*, the left of X-Forwarded-For is whatever the client wrote: only
+    # the right-most address, added by the nearest proxy, may key the limit.
+    client = limited(forwarded_allow_ips="*")
+    statuses = [chat_status(client, headers={"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.7"}) for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
 def test_rate_limit_setting_is_checked(tmp_path, dialogue):
     with pytest.raises(SettingsError, match="IVIG_BOT_RATE_LIMIT"):
         Settings.from_env({"IVIG_BOT_RATE_LIMIT": "lots"})

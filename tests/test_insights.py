@@ -155,3 +155,15 @@ def test_replicas_share_one_postgresql_store(postgres, dialogue, settings, tmp_p
     assert store.execute("SELECT helpful FROM feedback WHERE corpus = ?", (dialogue.searcher.fingerprint,))[-1] == (1,)
     everything = " ".join(str(r) for r in store.execute("SELECT * FROM replies"))
     assert "Sarah" not in everything and "Kowalczyk" not in everything
+
+
+def test_names_and_places_are_not_kept_whatever_their_case(insightful, tmp_path):
+    app, _ = insightful
+    client = app.test_client()
+    for message in ("my name is grace baker and i live at 12 rose lane in springfield, where is the parking",
+                    "JOHN SMITH here, my wife mary wants to know if medicare covers the parking",
+                    "email me at jane dot doe at gmail dot com about the parking"):
+        client.post("/api/chat", json={"message": message})
+    stored = " ".join(t for (t,) in rows(app, "SELECT terms FROM replies WHERE terms IS NOT NULL"))
+    for private in ("grace", "baker", "rose", "springfield", "john", "smith", "mari", "mary", "jane", "doe", "gmail"):
+        assert private not in stored.split(), private
