@@ -38,7 +38,7 @@ IN_SCOPE = "in"
 SCOPE_C = 16.0
 MAX_PASSAGES = 3
 # Tuned on the tune half of tests/data/eval/questions.*.jsonl (see BENCHMARKS.md).
-MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) the best passage must contain
+MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) a 2nd or 3rd passage must also cover
 SEMANTIC_WEIGHT = 0.1  # how much meaning counts next to BM25 (scaled to the best BM25 score)
 QUESTION_WEIGHT = 2.0  # how much closeness to a passage's example questions counts
 MATCHER_WEIGHT = 1.0  # how much the learned question matcher's probability counts

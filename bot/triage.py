@@ -1,11 +1,12 @@
 """Triage: does this message describe a possible emergency happening now?
 
-It runs first on every message and nothing else can switch it off. Two nets, both read from
-bot/data/triage.yaml so a clinician can review and change them:
-1. rules over concept word lists, with ConText deciding whether a mention is negated,
-   hypothetical, long past, generic (a pasted leaflet) or figurative;
-2. a semantic net: closeness of the message's sentences to emergency examples, for the
-   phrasings no list contains.
+It runs first on every message and nothing else can switch it off. Three nets, all read from
+data files a clinician can review and change:
+1. rules over concept word lists (bot/data/triage.yaml), with ConText deciding whether a
+   mention is negated, hypothetical, long past, generic (a pasted leaflet) or figurative;
+2. a semantic net: closeness of the message's sentences to the file's emergency examples;
+3. a learned second opinion (bot/data/triage_examples.jsonl) that raises an alarm no rule saw,
+   or clears a rule's alarm only when the symptom's own words read as harmless too.
 """
 from __future__ import annotations
 
@@ -155,10 +156,6 @@ class Triage:
 
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
-
-    def by_rules(self, message: Message) -> Urgency | None:
-        found = self._rule(message)
-        return found[0] if found else None
 
     def _rule(self, message: Message) -> tuple[Urgency, int, int] | None:
         """The first category a rule finds, and the span of words its mentions cover."""
