@@ -8,17 +8,22 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from . import logs
 from .analysis import SynonymsError
-from .config import Settings, SettingsError, log_level
+from .config import Settings, SettingsError, log_format, log_level
 from .dialogue import Dialogue, build_dialogue
 from .documents import CorpusError
 from .intents import IntentsError
 from .state import StateError
 from .triage import TriageError
+from .understanding import Models
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path, file_okay=False),
                              help="Directory of *.md documents (default: $IVIG_BOT_CORPUS or the built-in corpus).")
@@ -39,10 +44,10 @@ def load_settings(**overrides: Any) -> Settings:
         fail([f"ivig-bot: {error}"])
 
 
-def load_dialogue(settings: Settings) -> Dialogue:
+def load_dialogue(settings: Settings, models: Models | None = None) -> Dialogue:
     """Load and index the corpus and the data files, or stop with every problem listed (exit status 2)."""
     try:
-        return build_dialogue(settings)
+        return build_dialogue(settings, models)
     except CorpusError as error:
         fail([f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
               *(f"  - {p}" for p in error.problems)])
@@ -51,13 +56,14 @@ def load_dialogue(settings: Settings) -> Dialogue:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ivig-bot", prog_name="ivig-bot", message="%(prog)s %(version)s")
 def main() -> None:
     """ivig-bot: patient questions answered from the clinic's own documents."""
     try:
-        level = log_level()
+        level, fmt = log_level(), log_format()
     except SettingsError as error:
         fail([f"ivig-bot: {error}"])
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.set_up(level, fmt)
 
 
 @main.command()
@@ -67,16 +73,39 @@ def main() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: $PORT or 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default: $IVIG_BOT_WORKERS or 2).")
 def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: int | None, workers: int | None) -> None:
-    """Start the web server (gunicorn with gevent workers) on the corpus."""
-    from .serving import Server
+    """Start the web server (gunicorn with gevent workers) on the corpus. SIGHUP reloads the corpus."""
+    settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms, host=host, port=port, workers=workers)
+    try:
+        settings.check_web_dir()
+    except SettingsError as error:
+        fail([f"ivig-bot: {error}"])
+    from .serving import Server, prepare_metrics
+
+    prepare_metrics(settings)  # before anything imports prometheus-client
     from .web import create_app
 
-    settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms, host=host, port=port, workers=workers)
+    models = Models.load(settings.index_cache_dir)  # the dictionary and embedding outlive corpus reloads
     # Built once here, before gunicorn forks: every worker shares the loaded index.
-    app = create_app(settings, load_dialogue(settings))
+    app = create_app(settings, load_dialogue(settings, models))
     click.echo(f"ivig-bot: serving {settings.corpus_dir} on http://{settings.host}:{settings.port} "
                f"with {settings.workers} worker(s)", err=True)
-    Server(app, settings).run()
+    Server(app, settings, rebuild=lambda: rebuilt_app(settings, models)).run()
+
+
+def rebuilt_app(settings: Settings, models: Models) -> "Flask | None":
+    """The app on the corpus as it is now, or None, with every problem logged, if it cannot load."""
+    from .web import create_app
+
+    log = logging.getLogger("bot.cli")
+    try:
+        return create_app(settings, build_dialogue(settings, models))
+    except CorpusError as error:
+        log.error("the corpus in %s cannot be loaded (%d problem(s)):", settings.corpus_dir, len(error.problems))
+        for problem in error.problems:
+            log.error("  - %s", problem)
+    except (SynonymsError, TriageError, IntentsError, StateError, SettingsError) as error:
+        log.error("%s", error)
+    return None
 
 
 @main.command()

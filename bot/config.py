@@ -8,9 +8,20 @@ from typing import Mapping
 
 from .files import DEFAULT_MAX_BYTES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
-DEFAULT_WEB_DIR = PROJECT_ROOT / "web"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled(in_wheel: str, in_checkout: str) -> Path:
+    """A wheel carries the built-in corpus and web files inside the package (pyproject.toml maps
+    them there); a source checkout, or an editable install of one, keeps them at the top level."""
+    inside = PACKAGE_DIR / in_wheel
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / in_checkout
+
+
+DEFAULT_CORPUS = bundled("corpus", "corpus")
+DEFAULT_WEB_DIR = bundled("web_assets", "web")
+# What the demo page and an embedding site fetch: without them `serve` refuses to start.
+WEB_FILES = ("index.html", "widget.js", "widget.css", "demo.css")
 
 DEFAULT_DISCLAIMER = (
     "This assistant shares excerpts from patient information documents. It is not medical "
@@ -80,7 +91,18 @@ def cache_dir(raw: str | None) -> Path | None:
     return path
 
 
+def metrics(raw: str | None) -> str:
+    """IVIG_BOT_METRICS: off, on (/metrics on the main port) or HOST:PORT (a listener of its own)."""
+    if raw is None or raw.strip().lower() in ("on", "off"):
+        return (raw or "off").strip().lower()
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise SettingsError(f"{ENV_PREFIX}METRICS must be off, on or HOST:PORT, got {raw!r}")
+    return raw.strip()
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(ValueError):
@@ -93,6 +115,14 @@ def log_level(environ: Mapping[str, str] | None = None) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
     return raw.upper()
+
+
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """IVIG_BOT_LOG_FORMAT: text for people, json (one object per line) for log pipelines."""
+    raw = (environ if environ is not None else os.environ).get(ENV_PREFIX + "LOG_FORMAT") or "text"
+    if raw.lower() not in LOG_FORMATS:
+        raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json, got {raw!r}")
+    return raw.lower()
 
 
 def contact(value: str | None, name: str) -> str | None:
@@ -139,11 +169,29 @@ class Settings:
     crisis_line: str | None = None
     clinic_phone: str | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
+    # Prometheus metrics: "off", "on" (at /metrics on the main port) or "HOST:PORT" (apart).
+    metrics: str = "off"
     # `serve` only: where gunicorn listens, how many workers, which proxies it trusts.
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
     forwarded_allow_ips: str = "127.0.0.1"
+
+    def check_web_dir(self) -> None:
+        """The widget's files must be there before the server starts, not 404 on first use."""
+        missing = [name for name in WEB_FILES if not (self.web_dir / name).is_file()]
+        if missing:
+            raise SettingsError(f"the web files are missing from {self.web_dir}: {', '.join(missing)} "
+                                f"(set {ENV_PREFIX}WEB_DIR to the folder that holds them)")
+
+    @property
+    def metrics_listener(self) -> tuple[str, int] | None:
+        """(host, port) when metrics have a listener of their own."""
+        if self.metrics in ("on", "off"):
+            return None
+        host, _, port = self.metrics.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @property
     def resolved_synonyms_file(self) -> Path | None:
@@ -200,6 +248,8 @@ class Settings:
             crisis_line=contact(get("CRISIS_LINE"), "CRISIS_LINE"),
             clinic_phone=contact(get("CLINIC_PHONE"), "CLINIC_PHONE"),
             log_level=log_level(env),
+            log_format=log_format(env),
+            metrics=metrics(get("METRICS")),
             host=get("HOST") or defaults.host,
             port=get_int("PORT", defaults.port, 65535),  # PORT, unprefixed: the hosting platforms' convention
             workers=get_int(ENV_PREFIX + "WORKERS", defaults.workers, 64),

@@ -8,7 +8,9 @@ that does not verify is ignored, so tampered or foreign context can never break 
 """
 from __future__ import annotations
 
+import logging
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from . import intents as intents_module
 from . import templates, triage as triage_module
+from .cache import Cache
 from .config import Settings
 from .intents import SMALL_TALK, Intents
 from .search import Hit, Query, Searcher, build_searcher
@@ -23,6 +26,8 @@ from .state import context_key
 from .suggestions import Suggester
 from .triage import Triage, Urgency
 from .understanding import Message, Models
+
+log = logging.getLogger(__name__)
 
 FOLLOW_UP_WEIGHT = 0.5  # the previous topic counts half as much as the new words
 NEW_ANSWER_SHARE = 0.7  # a follow-up gets a new passage only if it scores this share of the best one
@@ -106,7 +111,7 @@ class Dialogue:
         secret = settings.secret_key or context_key(settings.state_dir)
         self.signing_key = secret  # also signs feedback ids (bot/insights.py), with its own salt
         self.codec = ContextCodec(secret, searcher.fingerprint, len(searcher.passages))
-        self.triage = Triage.load(self.understander)
+        self.triage = Triage.load(self.understander, cache=Cache.for_corpus(settings.index_cache_dir, searcher.fingerprint))
         self.intents = Intents.load(self.understander)
         missing = {c.name for c in self.triage.categories} - set(templates.URGENT)
         if missing:
@@ -235,5 +240,10 @@ def strongest(terms: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], 
 
 def build_dialogue(settings: Settings, models: Models | None = None) -> Dialogue:
     """Everything a server or the CLI needs, from settings: corpus, index, understanding, dialogue."""
+    started = time.perf_counter()
     words = triage_module.vocabulary() | intents_module.vocabulary()
-    return Dialogue(build_searcher(settings, models, domain_words=words), settings)
+    dialogue = Dialogue(build_searcher(settings, models, domain_words=words), settings)
+    searcher = dialogue.searcher
+    log.info("loaded %d documents, %d passages in %.2f s (index %s)", searcher.document_count, len(searcher.passages),
+             time.perf_counter() - started, "from the cache" if searcher.from_cache else "built")
+    return dialogue

@@ -7,6 +7,8 @@ once, so content staff can fix them in one go instead of one per restart.
 """
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,10 @@ def load_corpus(directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Doc
 
 def document_paths(directory: Path) -> list[Path]:
     """The corpus files: `*.md`, leaving out folders and editors' hidden and backup files (".#a.md", "~a.md")."""
-    return sorted(p for p in directory.glob("*.md") if not p.name.startswith((".", "~")) and not p.is_dir())
+    # scandir knows each entry's type without a stat: a library of thousands of files is listed at once.
+    with os.scandir(directory) as entries:
+        names = [e.name for e in entries if e.name.endswith(".md") and not e.name.startswith((".", "~")) and not e.is_dir()]
+    return [directory / name for name in sorted(names)]
 
 
 class DocumentError(ValueError):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .analysis import Analyzer, read_word_list, tokenize
+from .cache import Cache
 from .config import Settings, SettingsError
 from .documents import document_paths, load_corpus
 from .files import read_limited
@@ -122,6 +124,9 @@ class Searcher:
     # and (against bot/data/out_of_scope.jsonl) whether a question is one the documents answer.
     matcher: StemClassifier | None = None
     scope: StemClassifier | None = None
+    # How this searcher came to be, for metrics: seconds to build or load, and from the cache?
+    load_seconds: float = 0.0
+    from_cache: bool = False
     answer_model: AnswerModel = field(init=False)
 
     def __post_init__(self) -> None:
@@ -309,8 +314,9 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     shared between corpora. Raises CorpusError (every bad file) or SynonymsError; never
     returns a half-loaded corpus.
     """
+    started = time.perf_counter()
     weights = weights or FieldWeights()
-    models = models or Models.load()
+    models = models or Models.load(settings.index_cache_dir)
     analyzer = Analyzer.from_files(settings.resolved_synonyms_file, settings.max_document_bytes)
     if not settings.corpus_dir.is_dir():
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
@@ -335,16 +341,36 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
                 log.info("saved index %s to %s", key, cache)
             except OSError as error:  # a cache is a shortcut: serve without it rather than not at all
                 log.warning("cannot save the index cache in %s (%s)", cache, error.strerror or error)
-    understander = Understander.create(analyzer, counts, models, domain_words)
-    vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
+    derived = Cache.for_corpus(cache, key)
+    understander = Understander.create(analyzer, counts, models, domain_words, derived)
     owner = np.asarray([i for i, p in enumerate(index.passages) for _ in p.questions], dtype=np.int64)
-    questions = [" ".join(understander.read(q).words) for p in index.passages for q in p.questions]
-    question_vectors = models.embedder.embed(questions) if questions else np.zeros((0, vectors.shape[1]), np.float32)
-    written = [(understander.read(q).stems, str(i)) for i, p in enumerate(index.passages) for q in p.questions]
-    matcher = (StemClassifier([t for t, _ in written], [label for _, label in written], MATCHER_C)
-               if len({label for _, label in written}) >= 2 else None)
-    outside = [understander.read(q).stems for q in read_out_of_scope(OUT_OF_SCOPE)] if written else []
-    scope = (StemClassifier([t for t, _ in written] + outside, [IN_SCOPE] * len(written) + ["out"] * len(outside), SCOPE_C)
-             if written and outside else None)
-    return Searcher(index, understander, vectors, question_vectors, owner, key, generic_words(analyzer, models, GENERIC_RANK),
-                    generic_words(analyzer, models, COMMON_RANK), weights, matcher=matcher, scope=scope)
+
+    def embed() -> dict[str, np.ndarray]:
+        vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
+        questions = [" ".join(understander.read(q).words) for p in index.passages for q in p.questions]
+        return {"passages": vectors, "questions": models.embedder.embed(questions) if questions
+                else np.zeros((0, vectors.shape[1]), np.float32)}
+
+    embedded = derived.arrays("embeddings", embed)
+    vectors, question_vectors = embedded["passages"], embedded["questions"]
+    matcher = scope = None
+    labels = [str(i) for i, p in enumerate(index.passages) for _ in p.questions]
+
+    def written() -> list[tuple[str, ...]]:  # read only when a model must be fitted
+        return [understander.read(q).stems for p in index.passages for q in p.questions]
+
+    if len(set(labels)) >= 2:
+        matcher = StemClassifier.from_arrays(derived.arrays(
+            "matcher", lambda: StemClassifier.fit(written(), labels, MATCHER_C).arrays()))
+    if labels:
+        def fit_scope() -> dict[str, np.ndarray]:
+            outside = [understander.read(q).stems for q in read_out_of_scope(OUT_OF_SCOPE)]
+            return StemClassifier.fit(written() + outside, [IN_SCOPE] * len(labels) + ["out"] * len(outside),
+                                      SCOPE_C).arrays()
+        scope = StemClassifier.from_arrays(derived.arrays("scope", fit_scope))
+    generic = derived.values("generic-words", lambda: {
+        "generic": sorted(generic_words(analyzer, models, GENERIC_RANK)),
+        "common": sorted(generic_words(analyzer, models, COMMON_RANK))})
+    return Searcher(index, understander, vectors, question_vectors, owner, key, frozenset(generic["generic"]),
+                    frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
+                    load_seconds=time.perf_counter() - started, from_cache=loaded is not None)

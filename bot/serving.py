@@ -7,18 +7,29 @@ connection has a deadline for its headers (`keepalive`) and for the rest of each
 Why a worker of our own: gunicorn answers requests it cannot parse with an HTML page and logs
 the reason, which quotes the raw bytes (a patient's message, a query string). Ours answers
 with the API's JSON error shape and logs only the kind of error.
+
+SIGHUP reloads the corpus without dropping a request: the master builds the new corpus first;
+only if it loads cleanly are new workers forked with it and the old ones let finish what they
+are answering (gunicorn's graceful reload). A broken corpus is logged file by file and the
+old one stays in service.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
 import resource
+import shutil
 import socket
-from typing import Any
+import tempfile
+from typing import Any, Callable
 
 import gevent
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter as GunicornArbiter
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
@@ -104,12 +115,63 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-class Server(BaseApplication):
-    """gunicorn, configured from Settings only (no gunicorn.conf.py or GUNICORN_CMD_ARGS is read)."""
+def prepare_metrics(settings: Settings) -> None:
+    """Give prometheus-client its multiprocess storage. Must run before the library is imported.
 
-    def __init__(self, app: Flask, settings: Settings) -> None:
-        self.app, self.settings = app, settings
+    A fresh directory per start: files left by an earlier run would be counted again.
+    """
+    if settings.metrics == "off":
+        return
+    directory = tempfile.mkdtemp(prefix="ivig-bot-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    master = os.getpid()
+    # Workers inherit exit handlers; only the master may remove what they all write to.
+    atexit.register(lambda: os.getpid() == master and shutil.rmtree(directory, ignore_errors=True))
+
+
+class Logger(glogging.Logger):
+    """gunicorn's own lines in the format the bot's logs use (text, or JSON for pipelines)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        ours = next((h.formatter for h in logging.getLogger().handlers if h.formatter), None)
+        if ours is not None:
+            for handler in self.error_log.handlers:
+                handler.setFormatter(ours)
+
+
+class Arbiter(GunicornArbiter):
+    def handle_hup(self) -> None:
+        if self.app.reload_corpus():
+            super().handle_hup()  # forks workers with the new corpus, then retires the old ones
+
+
+class Server(BaseApplication):
+    """gunicorn, configured from Settings only (no gunicorn.conf.py or GUNICORN_CMD_ARGS is read).
+
+    `rebuild` makes a new app from the corpus as it is now, or returns None (having logged
+    why) when it cannot be loaded.
+    """
+
+    def __init__(self, app: Flask, settings: Settings, rebuild: Callable[[], Flask | None]) -> None:
+        self.settings, self.rebuild = settings, rebuild
         super().__init__()
+        self.callable = app
+
+    def reload_corpus(self) -> bool:
+        log = logging.getLogger(__name__)
+        log.info("reloading the corpus from %s", self.settings.corpus_dir)
+        app = self.rebuild()
+        metrics = (app or self.callable).extensions["ivig_bot"]["metrics"]
+        if metrics is not None:
+            metrics.reloads.labels("done" if app else "refused").inc()
+        if app is None:
+            log.error("corpus reload refused: still serving the previous corpus")
+            return False
+        self.callable = app  # what gunicorn hands to the workers it forks next
+        log.info("corpus reloaded: %d documents, %d passages", app.extensions["ivig_bot"]["dialogue"].searcher.document_count,
+                 len(app.extensions["ivig_bot"]["dialogue"].searcher.passages))
+        return True
 
     def load_config(self) -> None:
         settings = self.settings
@@ -124,12 +186,33 @@ class Server(BaseApplication):
             "errorlog": "-", "loglevel": level.lower(),
             # One control socket per home directory would let one instance's stop break the others.
             "control_socket_disable": True,
+            "logger_class": f"{__name__}.Logger",
+            "when_ready": self.when_ready, "child_exit": child_exit,
         }.items():
             self.cfg.set(key, value)
 
+    def when_ready(self, arbiter: Any) -> None:
+        if self.settings.metrics_listener is not None:
+            from .metrics import serve_separately
+
+            host, port = self.settings.metrics_listener
+            serve_separately(host, port)
+            arbiter.log.info("metrics at http://%s:%d/metrics", host, port)
+
     def load(self) -> Flask:
-        return self.app
+        return self.callable
 
     def run(self) -> None:
         raise_open_files_limit()
-        super().run()
+        try:
+            Arbiter(self).run()
+        except RuntimeError as error:  # gunicorn's own start-up failures, as its run() reports them
+            logging.getLogger(__name__).error("%s", error)
+            raise SystemExit(1) from None
+
+
+def child_exit(arbiter: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from .metrics import process_gone
+
+        process_gone(worker.pid)

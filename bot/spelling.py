@@ -10,11 +10,14 @@ looks at a word's first seven letters when generating candidates.
 from __future__ import annotations
 
 import re
-from importlib import resources
+from collections import defaultdict
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from symspellpy import SymSpell, Verbosity
+
+from .cache import NO_CACHE, Cache, code_version
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PREFIX_LENGTH = 7
@@ -23,17 +26,41 @@ MAX_LENGTH = 24  # longer "words" are not mistyped English; correcting them only
 REPEATS = re.compile(r"(.)\1{2,}")  # a letter typed three or more times over
 
 
-def load_english() -> SymSpell:
-    """symspellpy's English dictionary, from the file inside its wheel (about 3 s, 150 MB).
+def load_english(cache_dir: Path | None = None) -> SymSpell:
+    """symspellpy's English dictionary, from the file inside its wheel (about 3 s, 150 MB; a
+    fraction of a second from the cache).
 
     Loaded once per process and shared by every corpus: it never changes.
     """
-    english = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
-    path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
-    with resources.as_file(path) as file:
-        if not english.load_dictionary(str(file), term_index=0, count_index=1, encoding="utf-8"):
-            raise RuntimeError(f"symspellpy's English dictionary is missing: {file}")
-    return english
+    def build() -> dict[str, Any]:
+        english = new_dictionary()
+        path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+        with resources.as_file(path) as file:
+            if not english.load_dictionary(str(file), term_index=0, count_index=1, encoding="utf-8"):
+                raise RuntimeError(f"symspellpy's English dictionary is missing: {file}")
+        return dictionary_state(english)
+
+    cache = Cache(cache_dir, f"symspellpy-{metadata.version('symspellpy')}-{code_version()}")
+    return from_state(cache.values("english-spelling", build))
+
+
+def new_dictionary() -> SymSpell:
+    return SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
+
+
+# A dictionary's built state, to cache: symspellpy has no public way to save it without pickle,
+# so these read and restore its fields (which is why symspellpy is pinned below 7).
+def dictionary_state(dictionary: SymSpell) -> dict[str, Any]:
+    return {"words": dict(dictionary._words), "deletes": dict(dictionary._deletes),
+            "max_length": dictionary._max_length}
+
+
+def from_state(state: Mapping[str, Any]) -> SymSpell:
+    dictionary = new_dictionary()
+    dictionary._words = dict(state["words"])
+    dictionary._deletes = defaultdict(list, state["deletes"])
+    dictionary._max_length = int(state["max_length"])
+    return dictionary
 
 
 def read_textspeak(path: Path = DATA_DIR / "textspeak.txt") -> dict[str, str]:
@@ -52,12 +79,17 @@ def read_textspeak(path: Path = DATA_DIR / "textspeak.txt") -> dict[str, str]:
 
 class SpellingCorrector:
     def __init__(self, english: SymSpell, domain_counts: Mapping[str, int], protected: Iterable[str] = (),
-                 textspeak: Mapping[str, str] | None = None) -> None:
+                 textspeak: Mapping[str, str] | None = None, cache: Cache = NO_CACHE) -> None:
         self._english = english
-        self._domain = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
-        for word, count in domain_counts.items():
-            if word.isalpha() and len(word) >= MIN_LENGTH - 1:
-                self._domain.create_dictionary_entry(word, max(int(count), 1))
+
+        def build() -> dict[str, Any]:
+            domain = new_dictionary()
+            for word, count in domain_counts.items():
+                if word.isalpha() and len(word) >= MIN_LENGTH - 1:
+                    domain.create_dictionary_entry(word, max(int(count), 1))
+            return dictionary_state(domain)
+
+        self._domain = from_state(cache.values("corpus-spelling", build))
         self._known = frozenset(domain_counts) | frozenset(protected)
         self._textspeak = dict(textspeak if textspeak is not None else read_textspeak())
 

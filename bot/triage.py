@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from .analysis import read_yaml
+from .cache import NO_CACHE, Cache
 from .context import KINDS
 from .learning import StemClassifier
 from .phrases import Match, PhraseMatcher, phrase_words
@@ -62,11 +63,25 @@ class LearnedNet:
     the words around a symptom ("last year", "the leaflet says", "and now she won't wake") that
     no word list anticipates."""
 
-    def __init__(self, texts: list[Sequence[str]], labels: list[str]) -> None:
-        if BENIGN not in labels or len(set(labels)) < 2:
-            raise TriageError("triage_examples.jsonl needs both emergencies and benign messages")
-        self._classifier = StemClassifier(texts, labels, LEARNED_C)
-        self._benign = self._classifier.classes.index(BENIGN)
+    def __init__(self, classifier: StemClassifier) -> None:
+        self._classifier = classifier
+        self._benign = classifier.classes.index(BENIGN)
+
+    @classmethod
+    def train(cls, examples: Path, categories: set[str], understander: Understander, cache: Cache) -> "LearnedNet":
+        """Fitted on the examples as the understander reads them, or loaded as fitted before (the
+        cache key covers the examples file, so a loaded net was checked when it was fitted)."""
+        def fit() -> dict[str, np.ndarray]:
+            pairs = read_examples(examples)
+            labels = [label for _, label in pairs]
+            if BENIGN not in labels or len(set(labels)) < 2:
+                raise TriageError("triage_examples.jsonl needs both emergencies and benign messages")
+            unknown = set(labels) - categories - {BENIGN}
+            if unknown:
+                raise TriageError(f"triage_examples.jsonl: unknown categories {', '.join(sorted(unknown))}")
+            return StemClassifier.fit([understander.read(text).stems for text, _ in pairs], labels, LEARNED_C).arrays()
+
+        return cls(StemClassifier.from_arrays(cache.arrays("triage-net", fit)))
 
     def assess(self, stems: Sequence[str]) -> tuple[float, str]:
         """(probability that this is an emergency, the likeliest emergency category)."""
@@ -99,7 +114,7 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
 
 class Triage:
     def __init__(self, data: Mapping[str, Any], understander: Understander,
-                 examples: list[tuple[str, str]]) -> None:
+                 examples: Path = EXAMPLES_FILE, cache: Cache = NO_CACHE) -> None:
         self.categories, concepts = validate(data)
         stem, rewrite = understander.analyzer.stem, understander.rewrite
         self.window = int(data.get("window", 12))
@@ -109,18 +124,15 @@ class Triage:
         self._embedder = understander.embedder
         self._examples, self._example_category = self._embed_examples(data["categories"], "examples")
         self._benign, _ = self._embed_examples(data["categories"], "benign_examples")
-        unknown = {label for _, label in examples} - {c.name for c in self.categories} - {BENIGN}
-        if unknown:
-            raise TriageError(f"triage_examples.jsonl: unknown categories {', '.join(sorted(unknown))}")
-        self._learned = LearnedNet([understander.read(text).stems for text, _ in examples],
-                                   [label for _, label in examples])
+        self._learned = LearnedNet.train(examples, {c.name for c in self.categories}, understander, cache)
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.alert_above = float(learned.get("alert_above", 1.01))
 
     @classmethod
-    def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE) -> "Triage":
-        return cls(read_yaml(path, TriageError), understander, read_examples(examples))
+    def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
+             cache: Cache = NO_CACHE) -> "Triage":
+        return cls(read_yaml(path, TriageError), understander, examples, cache)
 
     def _embed_examples(self, categories: Mapping[str, Any], key: str) -> tuple[np.ndarray, list[str]]:
         texts, labels = [], []

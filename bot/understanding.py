@@ -17,6 +17,7 @@ from symspellpy import SymSpell
 from .analysis import TOKEN, Analyzer, fold, read_yaml
 from .context import ContextRules, Modifier
 from .embedding import Embedder
+from .cache import NO_CACHE, Cache
 from .spelling import SpellingCorrector, load_english, read_textspeak
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -32,8 +33,8 @@ class Models:
     embedder: Embedder
 
     @classmethod
-    def load(cls) -> "Models":
-        return cls(load_english(), Embedder())
+    def load(cls, cache_dir: Path | None = None) -> "Models":
+        return cls(load_english(cache_dir), Embedder())
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +86,7 @@ class Understander:
 
     @classmethod
     def create(cls, analyzer: Analyzer, word_counts: Mapping[str, int], models: Models,
-               domain_words: Iterable[str] = ()) -> "Understander":
+               domain_words: Iterable[str] = (), cache: Cache = NO_CACHE) -> "Understander":
         """`domain_words` (the triage and intent files' words) are preferred corrections too."""
         textspeak = read_textspeak()
         counts = dict(word_counts)
@@ -93,7 +94,7 @@ class Understander:
             counts.setdefault(word, 1)
         corrector = SpellingCorrector(models.english, counts,
                                       protected=[*analyzer.stop_words, *analyzer.synonym_words],
-                                      textspeak=textspeak)
+                                      textspeak=textspeak, cache=cache)
         context = ContextRules.load(analyzer.stem, textspeak)
         languages = read_yaml(DATA_DIR / "languages.yaml", ValueError)
         return cls(analyzer, corrector, context, models.embedder, languages["function_words"])

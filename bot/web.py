@@ -9,8 +9,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import time
 import traceback
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +25,7 @@ from .config import Settings
 from .analysis import read_word_list
 from .dialogue import Dialogue, build_dialogue
 from .insights import RECORD_TERMS_FOR, Insights, InsightsError, open_insights, safe_terms
+from .logs import FIELDS
 
 log = logging.getLogger("bot.web")
 
@@ -41,10 +44,11 @@ class ApiError(Exception):
 def create_app(settings: Settings | None = None, dialogue: Dialogue | None = None) -> Flask:
     """Build the app. Loading the corpus happens here, once, before any request is served.
 
-    Raises CorpusError or SynonymsError when the corpus cannot be loaded: the server must not
-    start with a half-loaded corpus.
+    Raises CorpusError or SynonymsError when the corpus cannot be loaded, and SettingsError when
+    the web files are missing: the server must not start half-working.
     """
     settings = settings or Settings.from_env()
+    settings.check_web_dir()
     if dialogue is None:
         dialogue = build_dialogue(settings)
     app = Flask(__name__, static_folder=None)
@@ -53,8 +57,16 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     insights = open_insights(settings.insights, settings.insights_url, settings.state_dir, dialogue.searcher.fingerprint,
                              dialogue.signing_key, settings.insights_retention_days)
     topic_words = frozenset(read_word_list(DATA_DIR / "focus_words.txt"))
+    metrics = None
+    if settings.metrics != "off":
+        from .metrics import Metrics  # imported only when on: `serve` must prepare its storage first
+
+        metrics = Metrics.create()
+        searcher = dialogue.searcher
+        metrics.corpus_loaded(searcher.document_count, len(searcher.passages), searcher.load_seconds,
+                              searcher.from_cache)
     app.extensions["ivig_bot"] = {"settings": settings, "dialogue": dialogue, "insights": insights,
-                                  "topic_words": topic_words}
+                                  "topic_words": topic_words, "metrics": metrics}
     if settings.allowed_origins:
         # always_send=False: a request without an Origin header gets no CORS headers at all.
         CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, methods=["GET", "POST", "OPTIONS"],
@@ -70,6 +82,8 @@ def create_app(settings: Settings | None = None, dialogue: Dialogue | None = Non
     app.after_request(log_request)
     if settings.rate_limit:
         limit_chat(app, settings)
+    if settings.metrics == "on":
+        app.add_url_rule("/metrics", "metrics", serve_metrics)
     return app
 
 
@@ -142,6 +156,10 @@ def chat() -> Any:
     reply = dialogue.respond(message, body.get("context"))
     g.kind = reply.kind
     state = current_app.extensions["ivig_bot"]
+    if state["metrics"] is not None:
+        state["metrics"].replies.labels(reply.kind).inc()
+        if reply.urgent:
+            state["metrics"].urgent.labels(reply.urgent.category).inc()
     insights: Insights = state["insights"]
     terms = safe_terms(message, dialogue.understander, state["topic_words"]) if reply.kind in RECORD_TERMS_FOR else ()
     insights.record_reply(reply.kind, reply.urgent.category if reply.urgent else None, terms)
@@ -223,6 +241,14 @@ def widget_file(name: str) -> Any:
     return response
 
 
+def serve_metrics() -> Any:
+    """Prometheus's text format (IVIG_BOT_METRICS=on; keep it off the internet at the proxy)."""
+    from .metrics import CONTENT_TYPE
+
+    metrics = current_app.extensions["ivig_bot"]["metrics"]
+    return Response(metrics.exposition(), content_type=CONTENT_TYPE)
+
+
 @site.get("/openapi.json")
 def openapi() -> Any:
     """The API's description (OpenAPI 3.1), for client authors and for fuzzing."""
@@ -264,8 +290,15 @@ def unexpected_error(error: Exception) -> Any:
     return error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
 
 
+# An id a proxy made (nginx's $request_id, a UUID) is kept so its log and ours can be joined;
+# anything else a client sends in X-Request-ID is replaced, so no free text reaches the log.
+REQUEST_ID = re.compile(r"[0-9A-Fa-f-]{16,64}")
+
+
 def start_timer() -> None:
     g.started = time.perf_counter()
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def answer_options() -> Response | None:
@@ -311,7 +344,16 @@ def route() -> str:
 
 
 def log_request(response: Any) -> Any:
-    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1fms kind=%s", method(), route(), response.status_code,
-             elapsed, g.get("kind", "-"))
+    """One line per request, and its metrics: the route pattern, never the path a client sent."""
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-ID"] = request_id
+    fields = {"request_id": request_id, "method": method(), "route": route(), "status": response.status_code,
+              "ms": round(seconds * 1000, 1), "kind": g.get("kind", "-")}
+    log.info("%s %s %s %.1fms kind=%s id=%s", fields["method"], fields["route"], fields["status"], fields["ms"],
+             fields["kind"], request_id, extra={FIELDS: fields})
+    metrics = current_app.extensions["ivig_bot"]["metrics"]
+    if metrics is not None:
+        metrics.requests.labels(fields["route"], str(response.status_code)).inc()
+        metrics.latency.labels(fields["route"]).observe(seconds)
     return response

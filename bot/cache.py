@@ -1,0 +1,113 @@
+"""What start-up derives from the corpus and the bot's own files, kept beside the index cache.
+
+Building a large library's index is only part of start-up: the passages' embeddings, the
+spelling dictionaries and the learned triage net take far longer than loading them. Each is
+saved under IVIG_BOT_INDEX_CACHE with a key naming everything it was made from (the index
+fingerprint, and the bot's code and data files), and made again when the key differs or the
+file is damaged. A cache is only ever a shortcut: any problem means "make it again".
+
+Arrays are saved with numpy (nothing is unpickled). The spelling dictionaries, large maps of
+strings, are saved with marshal: it builds only plain values, never runs code, and reads them
+several times faster than JSON. The cache directory is the bot's own (0700).
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import marshal
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the bot's code and data files: any change to them makes every entry stale."""
+    digest = hashlib.sha256()
+    for path in sorted([*PACKAGE_DIR.glob("*.py"), *(PACKAGE_DIR / "data").iterdir()]):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Creating a million small objects at once makes the cyclic collector run over and over
+    (plain strings and lists hold no cycles): several times slower for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class Cache:
+    """One cache directory and the key its entries must carry; no directory means no caching."""
+    directory: Path | None
+    key: str
+
+    @classmethod
+    def for_corpus(cls, directory: Path | None, fingerprint: str) -> "Cache":
+        return cls(directory, f"{fingerprint}-{code_version()}")
+
+    def arrays(self, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """`name`'s arrays as saved under this key, or made now (and saved)."""
+        path = self._path(name, ".npz")
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    if str(data["__key__"]) == self.key:
+                        return {k: data[k] for k in data.files if k != "__key__"}
+            except Exception as error:  # noqa: BLE001 - zip, zlib, shape: all mean "make it again"
+                log.warning("the cached %s in %s is damaged (%s); making it again", name, self.directory,
+                            type(error).__name__)
+        arrays = make()
+        if path is not None:
+            self._write(path, lambda out: np.savez(out, __key__=np.asarray(self.key), **arrays))
+        return arrays
+
+    def values(self, name: str, make: Callable[[], Any]) -> Any:
+        """Like `arrays`, for plain values (dicts, lists, strings and numbers)."""
+        path = self._path(name, ".marshal")
+        if path is not None and path.exists():
+            try:
+                with collection_paused():
+                    key, value = marshal.loads(path.read_bytes())
+                if key == self.key:
+                    return value
+            except Exception as error:  # noqa: BLE001
+                log.warning("the cached %s in %s is damaged (%s); making it again", name, self.directory,
+                            type(error).__name__)
+        value = make()
+        if path is not None:
+            self._write(path, lambda out: out.write(marshal.dumps((self.key, value))))
+        return value
+
+    def _path(self, name: str, suffix: str) -> Path | None:
+        return self.directory / f"{name}{suffix}" if self.directory is not None else None
+
+    def _write(self, path: Path, write: Callable[[Any], Any]) -> None:
+        """Atomically: a reader (another replica starting) sees the old file or the new one."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as out:
+                write(out)
+            os.replace(out.name, path)
+        except OSError as error:  # a cache is a shortcut: carry on without it
+            log.warning("cannot save %s in the cache (%s)", path.name, error.strerror or error)
+
+
+NO_CACHE = Cache(None, "")
