@@ -115,6 +115,8 @@ def rebuilt_app(settings: Settings, models: Models) -> "Flask | None":
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON the API returns.")
 def ask(question: str, corpus: Path | None, synonyms: Path | None, as_json: bool) -> None:
     """Ask one question and print the answer."""
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.WARNING))  # the answer only: start-up notes are for servers
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms)
     if not question.strip():
         fail(["ivig-bot: the question is empty"], code=1)

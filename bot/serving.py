@@ -16,6 +16,7 @@ old one stays in service.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import logging
 import os
@@ -107,6 +108,14 @@ def linger(client: socket.socket) -> None:
             read += len(chunk)
 
 
+def share_with_workers() -> None:
+    """Keep the loaded corpus shared by the forked workers: the cyclic collector writes to every
+    object it visits, which would copy each page of it into each worker. Frozen objects are
+    never visited."""
+    gc.collect()
+    gc.freeze()
+
+
 def raise_open_files_limit() -> None:
     """Idle and slow connections each hold a file descriptor: allow as many as the system does."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -169,6 +178,7 @@ class Server(BaseApplication):
             log.error("corpus reload refused: still serving the previous corpus")
             return False
         self.callable = app  # what gunicorn hands to the workers it forks next
+        share_with_workers()
         log.info("corpus reloaded: %d documents, %d passages", app.extensions["ivig_bot"]["dialogue"].searcher.document_count,
                  len(app.extensions["ivig_bot"]["dialogue"].searcher.passages))
         return True
@@ -204,6 +214,7 @@ class Server(BaseApplication):
 
     def run(self) -> None:
         raise_open_files_limit()
+        share_with_workers()
         try:
             Arbiter(self).run()
         except RuntimeError as error:  # gunicorn's own start-up failures, as its run() reports them

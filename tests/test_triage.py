@@ -14,10 +14,10 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured: 0.981 and 0.031, NOT yet met (BENCHMARKS.md lists every
+# was never used for tuning. Measured: 0.984 and 0.021, NOT yet met (BENCHMARKS.md lists every
 # miss); these floors hold the measured level so that no change makes it worse.
-MIN_RECALL = 0.97
-MAX_FALSE_ALARMS = 0.035
+MIN_RECALL = 0.98
+MAX_FALSE_ALARMS = 0.025
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
