@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import random
-import shutil
 import socket
 import stat
 import string
@@ -37,16 +36,11 @@ from bot.index import Index
 from bot.state import context_key
 from bot.web import create_app
 from conftest import document
+from processes import free_port, redis_server
 
 ROOT = Path(__file__).parent.parent
 KINDS = {"answer", "no_match", "more", "no_more", "small_talk", "personal", "urgent", "other_language"}
 MARKER = b"zebraquokka"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def assert_well_formed(body: dict) -> None:
@@ -280,8 +274,11 @@ def foreign(cache: Path) -> None:
 DAMAGES = {
     "index.npz truncated": truncate,
     "index.npz bytes flipped": flip_bytes,
-    "passages removed, postings point past the end": edit_meta(lambda m: m.update(passages=m["passages"][:1])),
-    "a passage's text is a number": edit_meta(lambda m: m["passages"][0].update(text=42)),
+    "passages removed, postings point past the end": edit_meta(
+        lambda m: m["passages"].update({k: v[:1] for k, v in m["passages"].items()})),
+    "a passage's text is a number": edit_meta(lambda m: m["passages"]["text"].__setitem__(0, 42)),
+    "a passage names a document that is not there": edit_meta(lambda m: m["passages"]["document"].__setitem__(0, 7)),
+    "the columns disagree in length": edit_meta(lambda m: m["passages"]["section"].pop()),
     "word counts are not numbers": edit_meta(lambda m: m["extra"].update(word_counts={"book": "many"})),
     "passages.json is another program's JSON": foreign,
 }
@@ -501,29 +498,8 @@ def test_rate_limit_setting_is_checked(tmp_path, dialogue):
 # -- k. rate limits shared through Redis ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(binary).exists():
-        pytest.skip("redis-server is not installed (Debian package redis-server); shared rate limits not tested")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", str(tmp_path_factory.mktemp("redis"))],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("redis-server did not start")
-        time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    with redis_server(tmp_path_factory.mktemp("redis"), "shared rate limits") as url:
+        yield url
 
 
 def test_replicas_share_the_count_through_redis(limited, redis_url):
