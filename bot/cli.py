@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -84,7 +85,10 @@ def serve(corpus: Path | None, synonyms: Path | None, host: str | None, port: in
     prepare_metrics(settings)  # before anything imports prometheus-client
     from .web import create_app
 
+    started = time.perf_counter()
     models = Models.load(settings.index_cache_dir)  # the dictionary and embedding outlive corpus reloads
+    logging.getLogger("bot.cli").info("loaded the English dictionary and the embedding in %.2f s",
+                                      time.perf_counter() - started)
     # Built once here, before gunicorn forks: every worker shares the loaded index.
     app = create_app(settings, load_dialogue(settings, models))
     click.echo(f"ivig-bot: serving {settings.corpus_dir} on http://{settings.host}:{settings.port} "

@@ -111,8 +111,7 @@ def linger(client: socket.socket) -> None:
 def share_with_workers() -> None:
     """Keep the loaded corpus shared by the forked workers: the cyclic collector writes to every
     object it visits, which would copy each page of it into each worker. Frozen objects are
-    never visited."""
-    gc.collect()
+    never visited. (Loading makes almost no cycles, so nothing is collected first.)"""
     gc.freeze()
 
 
@@ -170,7 +169,9 @@ class Server(BaseApplication):
     def reload_corpus(self) -> bool:
         log = logging.getLogger(__name__)
         log.info("reloading the corpus from %s", self.settings.corpus_dir)
+        gc.unfreeze()  # the corpus being replaced must be collectable once the old workers are gone
         app = self.rebuild()
+        share_with_workers()
         metrics = (app or self.callable).extensions["ivig_bot"]["metrics"]
         if metrics is not None:
             metrics.reloads.labels("done" if app else "refused").inc()
@@ -178,7 +179,6 @@ class Server(BaseApplication):
             log.error("corpus reload refused: still serving the previous corpus")
             return False
         self.callable = app  # what gunicorn hands to the workers it forks next
-        share_with_workers()
         log.info("corpus reloaded: %d documents, %d passages", app.extensions["ivig_bot"]["dialogue"].searcher.document_count,
                  len(app.extensions["ivig_bot"]["dialogue"].searcher.passages))
         return True

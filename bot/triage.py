@@ -132,7 +132,7 @@ class Triage:
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
              cache: Cache = NO_CACHE) -> "Triage":
-        return cls(read_yaml(path, TriageError), understander, examples, cache)
+        return cls(read_yaml(path, TriageError, cache.directory), understander, examples, cache)
 
     def _embed_examples(self, categories: Mapping[str, Any], key: str) -> tuple[np.ndarray, list[str]]:
         texts, labels = [], []
@@ -222,9 +222,9 @@ class Triage:
         return bool(self._symptoms.find(message.stems, message.words))
 
 
-def vocabulary(path: Path = DATA_FILE) -> set[str]:
+def vocabulary(path: Path = DATA_FILE, cache_dir: Path | None = None) -> set[str]:
     """Every word the triage file uses, so spelling correction can reach them ("sezure")."""
-    data = read_yaml(path, TriageError) or {}
+    data = read_yaml(path, TriageError, cache_dir) or {}
     phrases = [p for group in (data.get("concepts") or {}).values() for p in group or ()]
     phrases += [e for spec in (data.get("categories") or {}).values() for key in ("examples", "benign_examples")
                 for e in (spec or {}).get(key) or ()]
