@@ -45,15 +45,23 @@ def load_settings(**overrides: Any) -> Settings:
         fail([f"ivig-bot: {error}"])
 
 
+LOAD_ERRORS = (CorpusError, SynonymsError, TriageError, IntentsError, StateError, SettingsError)
+
+
+def load_problems(settings: Settings, error: Exception) -> list[str]:
+    """What stops a corpus from loading, one line per problem, for a person to fix."""
+    if isinstance(error, CorpusError):
+        return [f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
+                *(f"  - {p}" for p in error.problems)]
+    return [f"ivig-bot: {error}"]
+
+
 def load_dialogue(settings: Settings, models: Models | None = None) -> Dialogue:
     """Load and index the corpus and the data files, or stop with every problem listed (exit status 2)."""
     try:
         return build_dialogue(settings, models)
-    except CorpusError as error:
-        fail([f"ivig-bot: the corpus in {settings.corpus_dir} cannot be loaded ({len(error.problems)} problem(s)):",
-              *(f"  - {p}" for p in error.problems)])
-    except (SynonymsError, TriageError, IntentsError, StateError, SettingsError) as error:
-        fail([f"ivig-bot: {error}"])
+    except LOAD_ERRORS as error:
+        fail(load_problems(settings, error))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,15 +108,11 @@ def rebuilt_app(settings: Settings, models: Models) -> "Flask | None":
     """The app on the corpus as it is now, or None, with every problem logged, if it cannot load."""
     from .web import create_app
 
-    log = logging.getLogger("bot.cli")
     try:
         return create_app(settings, build_dialogue(settings, models))
-    except CorpusError as error:
-        log.error("the corpus in %s cannot be loaded (%d problem(s)):", settings.corpus_dir, len(error.problems))
-        for problem in error.problems:
-            log.error("  - %s", problem)
-    except (SynonymsError, TriageError, IntentsError, StateError, SettingsError) as error:
-        log.error("%s", error)
+    except LOAD_ERRORS as error:
+        for line in load_problems(settings, error):
+            logging.getLogger("bot.cli").error("%s", line)
     return None
 
 

@@ -170,7 +170,11 @@ class Server(BaseApplication):
         log = logging.getLogger(__name__)
         log.info("reloading the corpus from %s", self.settings.corpus_dir)
         gc.unfreeze()  # the corpus being replaced must be collectable once the old workers are gone
-        app = self.rebuild()
+        try:
+            app = self.rebuild()
+        except Exception as error:  # noqa: BLE001 - an exception here would stop the whole server
+            log.error("corpus reload failed with %s", type(error).__name__)
+            app = None
         share_with_workers()
         metrics = (app or self.callable).extensions["ivig_bot"]["metrics"]
         if metrics is not None:
@@ -179,8 +183,8 @@ class Server(BaseApplication):
             log.error("corpus reload refused: still serving the previous corpus")
             return False
         self.callable = app  # what gunicorn hands to the workers it forks next
-        log.info("corpus reloaded: %d documents, %d passages", app.extensions["ivig_bot"]["dialogue"].searcher.document_count,
-                 len(app.extensions["ivig_bot"]["dialogue"].searcher.passages))
+        searcher = app.extensions["ivig_bot"]["dialogue"].searcher
+        log.info("corpus reloaded: %d documents, %d passages", searcher.document_count, len(searcher.passages))
         return True
 
     def load_config(self) -> None:
