@@ -64,6 +64,12 @@ def load_dialogue(settings: Settings, models: Models | None = None) -> Dialogue:
         fail(load_problems(settings, error))
 
 
+def output_only() -> None:
+    """For commands whose output is read or parsed: start-up notes are for servers; warnings stay."""
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.WARNING))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ivig-bot", prog_name="ivig-bot", message="%(prog)s %(version)s")
 def main() -> None:
@@ -123,8 +129,7 @@ def rebuilt_app(settings: Settings, models: Models) -> "Flask | None":
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON the API returns.")
 def ask(question: str, corpus: Path | None, synonyms: Path | None, as_json: bool) -> None:
     """Ask one question and print the answer."""
-    root = logging.getLogger()
-    root.setLevel(max(root.level, logging.WARNING))  # the answer only: start-up notes are for servers
+    output_only()
     settings = load_settings(corpus_dir=corpus, synonyms_file=synonyms)
     if not question.strip():
         fail(["ivig-bot: the question is empty"], code=1)
@@ -168,6 +173,7 @@ def render_text(response: dict[str, Any]) -> str:
               help="csv lists the unanswered term sets only.")
 def report(corpus: Path | None, days: int, fmt: str) -> None:
     """What patients asked that the documents did not answer, and answers rated unhelpful."""
+    output_only()
     from .insights import open_insights
     from .search import Query
 
