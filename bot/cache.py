@@ -8,7 +8,7 @@ file is damaged. A cache is only ever a shortcut: any problem means "make it aga
 
 Arrays are saved with numpy (nothing is unpickled). The spelling dictionaries, large maps of
 strings, are saved with marshal: it builds only plain values, never runs code, and reads them
-several times faster than JSON. The cache directory is the bot's own (0700).
+several times faster than JSON. Every file is written readable by the bot's own user only.
 """
 from __future__ import annotations
 
@@ -63,14 +63,19 @@ class Cache:
     def for_corpus(cls, directory: Path | None, fingerprint: str) -> "Cache":
         return cls(directory, f"{fingerprint}-{code_version()}")
 
-    def arrays(self, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        """`name`'s arrays as saved under this key, or made now (and saved)."""
+    def arrays(self, name: str, make: Callable[[], dict[str, np.ndarray]],
+               valid: Callable[[dict[str, np.ndarray]], bool] = lambda _: True) -> dict[str, np.ndarray]:
+        """`name`'s arrays as saved under this key, or made now (and saved). `valid` checks what
+        a query will index into: arrays that fail it are damaged, not trusted half-way."""
         path = self._path(name, ".npz")
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as data:
                     if str(data["__key__"]) == self.key:
-                        return {k: data[k] for k in data.files if k != "__key__"}
+                        arrays = {k: data[k] for k in data.files if k != "__key__"}
+                        if not valid(arrays):
+                            raise ValueError("inconsistent arrays")
+                        return arrays
             except Exception as error:  # noqa: BLE001 - zip, zlib, shape: all mean "make it again"
                 log.warning("the cached %s in %s is damaged (%s); making it again", name, self.directory,
                             type(error).__name__)
@@ -79,7 +84,7 @@ class Cache:
             self._write(path, lambda out: np.savez(out, __key__=np.asarray(self.key), **arrays))
         return arrays
 
-    def values(self, name: str, make: Callable[[], Any]) -> Any:
+    def values(self, name: str, make: Callable[[], Any], valid: Callable[[Any], bool] = lambda _: True) -> Any:
         """Like `arrays`, for plain values (dicts, lists, strings and numbers)."""
         path = self._path(name, ".marshal")
         if path is not None and path.exists():
@@ -87,6 +92,8 @@ class Cache:
                 with collection_paused():
                     key, value = marshal.loads(path.read_bytes())
                 if key == self.key:
+                    if not valid(value):
+                        raise ValueError("unexpected contents")
                     return value
             except Exception as error:  # noqa: BLE001
                 log.warning("the cached %s in %s is damaged (%s); making it again", name, self.directory,

@@ -44,6 +44,15 @@ class StemClassifier:
         return {"features": np.asarray(list(self._feature), dtype=str), "idf": self._idf, "weights": self._weights,
                 "bias": self._bias, "classes": np.asarray(self.classes, dtype=str)}
 
+    @staticmethod
+    def valid(arrays: Mapping[str, np.ndarray]) -> bool:
+        """Whether saved arrays make a usable model (a damaged cache file may not)."""
+        try:
+            StemClassifier.from_arrays(arrays)
+        except (KeyError, ValueError, IndexError, TypeError, AttributeError):
+            return False
+        return True
+
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "StemClassifier":
         return cls(arrays["features"].tolist(), arrays["idf"], arrays["weights"], arrays["bias"],

@@ -351,7 +351,10 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         return {"passages": vectors, "questions": models.embedder.embed(questions) if questions
                 else np.zeros((0, vectors.shape[1]), np.float32)}
 
-    embedded = derived.arrays("embeddings", embed)
+    embedded = derived.arrays("embeddings", embed, lambda a: (
+        a["passages"].shape == (len(index.passages), models.embedder.dimensions)
+        and a["questions"].shape == (len(owner), models.embedder.dimensions)
+        and a["passages"].dtype == a["questions"].dtype == np.float32))
     vectors, question_vectors = embedded["passages"], embedded["questions"]
     matcher = scope = None
     labels = [str(i) for i, p in enumerate(index.passages) for _ in p.questions]
@@ -361,16 +364,17 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
 
     if len(set(labels)) >= 2:
         matcher = StemClassifier.from_arrays(derived.arrays(
-            "matcher", lambda: StemClassifier.fit(written(), labels, MATCHER_C).arrays()))
+            "matcher", lambda: StemClassifier.fit(written(), labels, MATCHER_C).arrays(), StemClassifier.valid))
     if labels:
         def fit_scope() -> dict[str, np.ndarray]:
             outside = [understander.read(q).stems for q in read_out_of_scope(OUT_OF_SCOPE)]
             return StemClassifier.fit(written() + outside, [IN_SCOPE] * len(labels) + ["out"] * len(outside),
                                       SCOPE_C).arrays()
-        scope = StemClassifier.from_arrays(derived.arrays("scope", fit_scope))
+        scope = StemClassifier.from_arrays(derived.arrays("scope", fit_scope, StemClassifier.valid))
     generic = derived.values("generic-words", lambda: {
         "generic": sorted(generic_words(analyzer, models, GENERIC_RANK)),
-        "common": sorted(generic_words(analyzer, models, COMMON_RANK))})
+        "common": sorted(generic_words(analyzer, models, COMMON_RANK))},
+        lambda v: isinstance(v, dict) and all(isinstance(v.get(k), list) for k in ("generic", "common")))
     return Searcher(index, understander, vectors, question_vectors, owner, key, frozenset(generic["generic"]),
                     frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
                     load_seconds=time.perf_counter() - started, from_cache=loaded is not None)

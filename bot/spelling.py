@@ -41,7 +41,7 @@ def load_english(cache_dir: Path | None = None) -> SymSpell:
         return dictionary_state(english)
 
     cache = Cache(cache_dir, f"symspellpy-{metadata.version('symspellpy')}-{code_version()}")
-    return from_state(cache.values("english-spelling", build))
+    return from_state(cache.values("english-spelling", build, is_state))
 
 
 def new_dictionary() -> SymSpell:
@@ -53,6 +53,11 @@ def new_dictionary() -> SymSpell:
 def dictionary_state(dictionary: SymSpell) -> dict[str, Any]:
     return {"words": dict(dictionary._words), "deletes": dict(dictionary._deletes),
             "max_length": dictionary._max_length}
+
+
+def is_state(value: Any) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("words"), dict) and isinstance(value.get("deletes"), dict)
+            and isinstance(value.get("max_length"), int))
 
 
 def from_state(state: Mapping[str, Any]) -> SymSpell:
@@ -89,7 +94,7 @@ class SpellingCorrector:
                     domain.create_dictionary_entry(word, max(int(count), 1))
             return dictionary_state(domain)
 
-        self._domain = from_state(cache.values("corpus-spelling", build))
+        self._domain = from_state(cache.values("corpus-spelling", build, is_state))
         self._known = frozenset(domain_counts) | frozenset(protected)
         self._textspeak = dict(textspeak if textspeak is not None else read_textspeak())
 

@@ -81,7 +81,8 @@ class LearnedNet:
                 raise TriageError(f"triage_examples.jsonl: unknown categories {', '.join(sorted(unknown))}")
             return StemClassifier.fit([understander.read(text).stems for text, _ in pairs], labels, LEARNED_C).arrays()
 
-        return cls(StemClassifier.from_arrays(cache.arrays("triage-net", fit)))
+        arrays = cache.arrays("triage-net", fit, lambda a: StemClassifier.valid(a) and BENIGN in a["classes"].tolist())
+        return cls(StemClassifier.from_arrays(arrays))
 
     def assess(self, stems: Sequence[str]) -> tuple[float, str]:
         """(probability that this is an emergency, the likeliest emergency category)."""

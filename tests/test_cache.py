@@ -58,3 +58,27 @@ def test_a_cached_start_answers_exactly_as_a_fresh_one(tmp_path, settings, build
             for passage in reply["passages"]:
                 passage["score"] = round(passage["score"], 3)
         assert a == b, question
+
+
+def test_arrays_that_do_not_fit_are_remade(tmp_path, caplog):
+    made = {"v": np.ones((3, 2), dtype=np.float32)}
+    fits = lambda arrays: arrays["v"].shape == (3, 2)  # noqa: E731
+    Cache(tmp_path, "k").arrays("vectors", lambda: {"v": np.ones((1, 2), dtype=np.float32)})  # saved under the key
+    with caplog.at_level(logging.WARNING, logger="bot.cache"):
+        assert Cache(tmp_path, "k").arrays("vectors", lambda: made, fits)["v"].shape == (3, 2)
+    assert "damaged" in caplog.text
+    assert Cache(tmp_path, "k").arrays("vectors", never, fits)["v"].shape == (3, 2)
+
+
+def test_a_damaged_triage_net_in_the_cache_is_refitted(tmp_path, settings, build, caplog):
+    cached = settings.with_overrides(index_cache_dir=tmp_path / "cache")
+    Dialogue(build(cached), cached)
+    net = tmp_path / "cache" / "triage-net.npz"
+    with np.load(net) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["weights"] = arrays["weights"][:5]  # the right key, arrays that do not fit together
+    np.savez(net, **arrays)
+    with caplog.at_level(logging.WARNING, logger="bot.cache"):
+        dialogue = Dialogue(build(cached), cached)
+    assert "triage-net" in caplog.text and "damaged" in caplog.text
+    assert dialogue.respond("my lips are swelling and my throat is closing").kind == "urgent"
