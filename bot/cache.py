@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from importlib import metadata
 import logging
 import marshal
 import os
@@ -30,10 +31,16 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+# Installed packages whose output is cached (vectors, dictionaries, fitted models): a new
+# release of one of them makes every entry stale too.
+DERIVED_FROM = ("wordllama", "tokenizers", "symspellpy", "scikit-learn", "numpy")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of the bot's code and data files: any change to them makes every entry stale."""
-    digest = hashlib.sha256()
+    """A digest of the bot's code and data files and of the versions of the packages that make
+    what is cached: any change to them makes every entry stale."""
+    digest = hashlib.sha256(";".join(f"{name}={metadata.version(name)}" for name in DERIVED_FROM).encode())
     for path in sorted([*PACKAGE_DIR.glob("*.py"), *(PACKAGE_DIR / "data").iterdir()]):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -89,9 +96,13 @@ class Cache:
         path = self._path(name, ".marshal")
         if path is not None and path.exists():
             try:
-                with collection_paused():
-                    key, value = marshal.loads(path.read_bytes())
+                key, digest, payload = marshal.loads(path.read_bytes())
                 if key == self.key:
+                    # marshal has no checksum of its own: a flipped bit would load as other words.
+                    if hashlib.sha256(payload).digest() != digest:
+                        raise ValueError("checksum mismatch")
+                    with collection_paused():
+                        value = marshal.loads(payload)
                     if not valid(value):
                         raise ValueError("unexpected contents")
                     return value
@@ -100,7 +111,11 @@ class Cache:
                             type(error).__name__)
         value = make()
         if path is not None:
-            self._write(path, lambda out: out.write(marshal.dumps((self.key, value))))
+            def write(out: Any) -> None:
+                payload = marshal.dumps(value)
+                out.write(marshal.dumps((self.key, hashlib.sha256(payload).digest(), payload)))
+
+            self._write(path, write)
         return value
 
     def _path(self, name: str, suffix: str) -> Path | None:
@@ -108,13 +123,17 @@ class Cache:
 
     def _write(self, path: Path, write: Callable[[Any], Any]) -> None:
         """Atomically: a reader (another replica starting) sees the old file or the new one."""
+        temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as out:
+                temporary = out.name
                 write(out)
-            os.replace(out.name, path)
-        except OSError as error:  # a cache is a shortcut: carry on without it
-            log.warning("cannot save %s in the cache (%s)", path.name, error.strerror or error)
+            os.replace(temporary, path)
+        except Exception as error:  # noqa: BLE001 - a cache is a shortcut: carry on without it
+            log.warning("cannot save %s in the cache (%s)", path.name, type(error).__name__)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
 
 
 NO_CACHE = Cache(None, "")

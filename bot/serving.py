@@ -175,17 +175,22 @@ class Server(BaseApplication):
         except Exception as error:  # noqa: BLE001 - an exception here would stop the whole server
             log.error("corpus reload failed with %s", type(error).__name__)
             app = None
-        share_with_workers()
-        metrics = (app or self.callable).extensions["ivig_bot"]["metrics"]
-        if metrics is not None:
-            metrics.reloads.labels("done" if app else "refused").inc()
-        if app is None:
+        done = app is not None
+        if app is not None:
+            self.callable = app  # what gunicorn hands to the workers it forks next
+            searcher = app.extensions["ivig_bot"]["dialogue"].searcher
+            log.info("corpus reloaded: %d documents, %d passages", searcher.document_count, len(searcher.passages))
+        else:
             log.error("corpus reload refused: still serving the previous corpus")
-            return False
-        self.callable = app  # what gunicorn hands to the workers it forks next
-        searcher = app.extensions["ivig_bot"]["dialogue"].searcher
-        log.info("corpus reloaded: %d documents, %d passages", searcher.document_count, len(searcher.passages))
-        return True
+        metrics = self.callable.extensions["ivig_bot"]["metrics"]
+        if metrics is not None:
+            metrics.reloads.labels("done" if done else "refused").inc()
+        del app
+        # The old app is held in cycles (Flask and its rate limiter refer to each other): only a
+        # collection frees it, and it must come before the survivors are frozen again.
+        gc.collect()
+        share_with_workers()
+        return done
 
     def load_config(self) -> None:
         settings = self.settings

@@ -82,3 +82,23 @@ def test_a_damaged_triage_net_in_the_cache_is_refitted(tmp_path, settings, build
         dialogue = Dialogue(build(cached), cached)
     assert "triage-net" in caplog.text and "damaged" in caplog.text
     assert dialogue.respond("my lips are swelling and my throat is closing").kind == "urgent"
+
+
+def test_a_flipped_byte_in_a_marshal_file_is_caught(tmp_path, caplog):
+    value = {"words": {"headache": 5, "infusion": 3}}
+    Cache(tmp_path, "k").values("spelling", lambda: value)
+    data = bytearray((tmp_path / "spelling.marshal").read_bytes())
+    at = data.index(b"headache")
+    data[at] ^= 0x01  # "headache" -> "ieadache": still loads, as other words
+    (tmp_path / "spelling.marshal").write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="bot.cache"):
+        assert Cache(tmp_path, "k").values("spelling", lambda: value) == value
+    assert "damaged" in caplog.text
+
+
+def test_a_value_that_cannot_be_saved_leaves_no_file_behind(tmp_path, caplog):
+    import datetime
+
+    with caplog.at_level(logging.WARNING, logger="bot.cache"):
+        assert Cache(tmp_path, "k").values("dates", lambda: {"when": datetime.date(2026, 1, 1)})
+    assert "cannot save" in caplog.text and list(tmp_path.iterdir()) == []
