@@ -30,6 +30,8 @@ DEFAULT_DISCLAIMER = (
 )
 
 ENV_PREFIX = "IVIG_BOT_"
+# prometheus-client's own variable: where `serve` tells it to keep each process's counts.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DEFAULT_RATE_LIMIT = "30/minute;500/day"
 
 

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client import multiprocess, start_http_server
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from .config import METRICS_DIR_ENV
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Replies take milliseconds; the tail is what an operator watches.
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 def multiprocess_mode() -> bool:
-    return bool(os.environ.get(MULTIPROCESS_ENV))
+    return bool(os.environ.get(METRICS_DIR_ENV))
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Metrics:
     @classmethod
     def create(cls) -> "Metrics":
         if multiprocess_mode() and values.ValueClass is values.MutexValue:
-            raise RuntimeError(f"prometheus_client was imported before {MULTIPROCESS_ENV} was set")
+            raise RuntimeError(f"prometheus_client was imported before {METRICS_DIR_ENV} was set")
         registry = CollectorRegistry()
 
         def gauge(name: str, documentation: str) -> Gauge:

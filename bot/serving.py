@@ -35,7 +35,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
-from .config import Settings
+from .config import METRICS_DIR_ENV, Settings
 
 # Seconds a connection may take to send a request's line and headers (also the keep-alive idle
 # time), and then to send its body and be answered. Real clients need well under a second.
@@ -131,7 +131,7 @@ def prepare_metrics(settings: Settings) -> None:
     if settings.metrics == "off":
         return
     directory = tempfile.mkdtemp(prefix="ivig-bot-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    os.environ[METRICS_DIR_ENV] = directory
     master = os.getpid()
     # Workers inherit exit handlers; only the master may remove what they all write to.
     atexit.register(lambda: os.getpid() == master and shutil.rmtree(directory, ignore_errors=True))
@@ -232,7 +232,7 @@ class Server(BaseApplication):
 
 
 def child_exit(arbiter: Any, worker: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get(METRICS_DIR_ENV):
         from .metrics import process_gone
 
         process_gone(worker.pid)

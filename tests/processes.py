@@ -132,11 +132,16 @@ class Replica:
         self.process.wait(timeout=10)
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return answers_health(self.url)
+
+
+def answers_health(url: str) -> bool:
+    """Whether an ivig-bot server at `url` answers GET /healthz with 200."""
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def server_env(overrides: Mapping[str, str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import ROOT, free_port, server_env, stop, wait_until
+from processes import ROOT, answers_health, free_port, server_env, stop, wait_until
 
 LEFT_OUT = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                                   "test-artifacts", ".index-cache", "tests", "bench")
@@ -72,16 +72,8 @@ def test_the_installed_server_works_from_another_directory(installed, tmp_path):
         process = subprocess.Popen([installed / "ivig-bot", "serve", "--port", str(port), "--workers", "1"], cwd=elsewhere,
                                    env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
     try:
-        wait_until(healthy, process, 240, "the installed ivig-bot serve", log)
+        wait_until(lambda: answers_health(url), process, 240, "the installed ivig-bot serve", log)
         with urllib.request.urlopen(url + "/widget.js", timeout=10) as response:
             assert response.read() == (ROOT / "web" / "widget.js").read_bytes()
         request = urllib.request.Request(url + "/api/chat", data=json.dumps({"message": "how long does an infusion take"}).encode(),
