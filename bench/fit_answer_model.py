@@ -33,7 +33,7 @@ from bot.search import ANSWER_MODEL, build_searcher  # noqa: E402
 WRONG_COST = 2.0
 
 
-MODELS = {"plain": ("coverage",), "with_examples": ("coverage", "in_scope")}
+MODELS = {"plain": ("coverage",), "with_examples": ("coverage", "in_scope", "asked", "outside")}
 
 
 def main() -> None:

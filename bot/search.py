@@ -115,6 +115,7 @@ class Searcher:
     vectors: np.ndarray  # one unit vector per passage
     question_vectors: np.ndarray  # one unit vector per example question content staff wrote
     question_owner: np.ndarray  # the passage each example question belongs to
+    outside_vectors: np.ndarray  # one unit vector per out-of-scope question (bot/data/out_of_scope.jsonl)
     fingerprint: str
     generic: frozenset[str]  # stems of common English words that name no topic
     common: frozenset[str]  # the commonest of them
@@ -199,6 +200,9 @@ class Searcher:
             "meaning": best.meaning,
             "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
             "unknown": unknown / total,
+            # How close the question is to one the documents are known not to answer.
+            "outside": float((self.outside_vectors @ query.vector).max())
+            if query.vector is not None and len(self.outside_vectors) else 0.0,
         }
         if self.scope is not None and query.stems:
             found["in_scope"] = float(self.scope.probabilities(query.stems)[self.scope.classes.index(IN_SCOPE)])
@@ -347,15 +351,20 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
 
     def embed() -> dict[str, np.ndarray]:
         vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
-        questions = [" ".join(understander.read(q).words) for p in index.passages for q in p.questions]
-        return {"passages": vectors, "questions": models.embedder.embed(questions) if questions
-                else np.zeros((0, vectors.shape[1]), np.float32)}
+        def embed_all(texts: list[str]) -> np.ndarray:
+            return (models.embedder.embed([" ".join(understander.read(t).words) for t in texts]) if texts
+                    else np.zeros((0, vectors.shape[1]), np.float32))
+        questions = [q for p in index.passages for q in p.questions]
+        # Out-of-scope questions matter only beside example questions: both feed the answer model.
+        return {"passages": vectors, "questions": embed_all(questions),
+                "outside": embed_all(read_out_of_scope(OUT_OF_SCOPE) if questions else [])}
 
     embedded = derived.arrays("embeddings", embed, lambda a: (
         a["passages"].shape == (len(index.passages), models.embedder.dimensions)
         and a["questions"].shape == (len(owner), models.embedder.dimensions)
-        and a["passages"].dtype == a["questions"].dtype == np.float32))
-    vectors, question_vectors = embedded["passages"], embedded["questions"]
+        and a["outside"].ndim == 2 and a["outside"].shape[1] == models.embedder.dimensions
+        and a["passages"].dtype == a["questions"].dtype == a["outside"].dtype == np.float32))
+    vectors, question_vectors, outside_vectors = embedded["passages"], embedded["questions"], embedded["outside"]
     matcher = scope = None
     labels = [str(i) for i, p in enumerate(index.passages) for _ in p.questions]
 
@@ -375,6 +384,6 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         "generic": sorted(generic_words(analyzer, models, GENERIC_RANK)),
         "common": sorted(generic_words(analyzer, models, COMMON_RANK))},
         lambda v: isinstance(v, dict) and all(isinstance(v.get(k), list) for k in ("generic", "common")))
-    return Searcher(index, understander, vectors, question_vectors, owner, key, frozenset(generic["generic"]),
+    return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key, frozenset(generic["generic"]),
                     frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
                     load_seconds=time.perf_counter() - started, from_cache=loaded is not None)
