@@ -89,7 +89,8 @@ class SpellingCorrector:
 
         def build() -> dict[str, Any]:
             domain = new_dictionary()
-            for word, count in domain_counts.items():
+            # Sorted: the words come from sets, and insertion order must not depend on the hash seed.
+            for word, count in sorted(domain_counts.items()):
                 if word.isalpha() and len(word) >= MIN_LENGTH - 1:
                     domain.create_dictionary_entry(word, max(int(count), 1))
             return dictionary_state(domain)
@@ -132,8 +133,9 @@ class SpellingCorrector:
             return word
         limit = 1 if len(shortened) < 8 else 2
         # Closest first; at equal distance the corpus's own word wins ("hedache" is the
-        # documents' "headache"), then the more frequent English word.
+        # documents' "headache"), then the more frequent word, then the first alphabetically:
+        # every tie is broken here, so a restart (a new hash seed) never changes a correction.
         candidates = [(s.distance, rank, -s.count, s.term)
                       for rank, dictionary in enumerate((self._domain, self._english))
-                      for s in dictionary.lookup(shortened, Verbosity.TOP, max_edit_distance=limit)]
+                      for s in dictionary.lookup(shortened, Verbosity.CLOSEST, max_edit_distance=limit)]
         return min(candidates)[3] if candidates else word

@@ -47,6 +47,16 @@ def test_corrector_prefers_the_closest_then_most_frequent_word(models):
     assert corrector.correct("sooooore") == "sore" and corrector.correct("cooool") == "cool"
 
 
+def test_a_tie_between_corrections_never_depends_on_word_order(models):
+    """Domain words arrive from sets, whose order changes with every start (the hash seed).
+    Two equally good corrections must be settled the same way every time, or a restart could
+    change what triage reads and so whether an alarm is raised."""
+    words = ["sezure", "siezure", "seizure"]
+    picked = {SpellingCorrector(models.english, Counter(dict.fromkeys(order, 1))).correct("seezure")
+              for order in (words, words[::-1], words[1:] + words[:1])}
+    assert picked == {"seizure"}, picked  # all one edit away and equally common: the first alphabetically
+
+
 def test_synonyms_file_errors_are_clear(tmp_path):
     with pytest.raises(SynonymsError, match="line 2: a synonym line needs at least two terms"):
         parse_synonyms("# comment\nlonely\n", source="synonyms.txt")
