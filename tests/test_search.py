@@ -58,10 +58,11 @@ def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
 
 HELD_OUT_QUESTIONS = load_jsonl("eval/questions.heldout.jsonl")
 # Issue 8's targets on this never-tuned half: first passage correct >= 0.90 with >= 95% answered,
-# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured: 0.815 correct, 0.846 answered,
-# 0.838 and 0.031: none is met (BENCHMARKS.md lists every miss). The floors keep the measured level
-# (the out-of-scope floor went from 0.84 to 0.83 when the answer model was refitted on the tune
-# half, which moved its threshold from 0.60 to 0.55: more answered, a little less abstention).
+# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured on all 605 held-out questions:
+# 0.812 correct, 0.852 answered, 0.850 abstention and 0.040 misleading: none is met
+# (BENCHMARKS.md lists every miss). The floors keep the measured level. The misleading floor went
+# from 0.035 to 0.045 when a new writer's questions joined the half (0.062 misleading on theirs;
+# the earlier 286 questions stayed at 0.031).
 
 
 def test_held_out_patient_questions_hold_their_measured_level(searcher):
@@ -76,6 +77,6 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
         elif hits:
             wrong += 1
     answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
-    assert right / len(answerable) >= 0.78
-    assert wrong / len(answerable) <= 0.035
-    assert 1 - answered_outside / len(outside) >= 0.83
+    assert right / len(answerable) >= 0.80
+    assert wrong / len(answerable) <= 0.045
+    assert 1 - answered_outside / len(outside) >= 0.84

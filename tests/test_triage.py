@@ -14,10 +14,13 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured: 0.984 and 0.021, NOT yet met (BENCHMARKS.md lists every
-# miss); these floors hold the measured level so that no change makes it worse.
+# was never used for tuning. Measured on all 788 held-out messages: 0.985 and 0.038, NOT yet met
+# (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change makes
+# it worse. The false-alarm floor was 0.025 before a new writer's harder look-alikes joined the
+# half (0.089 on theirs); the earlier 601 messages are held to their own level below.
 MIN_RECALL = 0.98
-MAX_FALSE_ALARMS = 0.025
+MAX_FALSE_ALARMS = 0.04
+EARLIER_MAX_FALSE_ALARMS = 0.025
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
@@ -26,8 +29,10 @@ def test_held_out_emergencies_are_recognised(dialogue):
 
 
 def test_held_out_look_alikes_do_not_raise_alarms(dialogue):
-    alarms = [r["message"] for r in BENIGN if dialogue.respond(r["message"]).kind == "urgent"]
-    assert len(alarms) / len(BENIGN) <= MAX_FALSE_ALARMS, alarms
+    alarms = [r for r in BENIGN if dialogue.respond(r["message"]).kind == "urgent"]
+    assert len(alarms) / len(BENIGN) <= MAX_FALSE_ALARMS, [r["message"] for r in alarms]
+    earlier = [r for r in BENIGN if r.get("source") != "writer-w"]
+    assert sum(r in alarms for r in earlier) / len(earlier) <= EARLIER_MAX_FALSE_ALARMS
 
 
 def test_evaluation_halves_follow_the_fixed_split():
