@@ -24,6 +24,30 @@ def rows(name: str, half: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+def batch(row: dict) -> str:
+    """Which writers' batch a row came from (BENCHMARKS.md says when each was written)."""
+    return row.get("source") or "first writers"
+
+
+def by_batch(triage: list[dict], missed: list[dict], alarms: list[dict], answerable: list[dict],
+             outside: list[dict], right: list[dict], wrong: list, answered_outside: list[dict]) -> None:
+    """The same measures per writers' batch: a batch nobody has read the misses of is the cleanest."""
+    def share(part: list, whole: list) -> str:
+        return f"{len(part) / len(whole):.3f}" if whole else "-"
+    wrong_questions = [q for q, _ in wrong]
+    print("| batch | emergencies | recall | look-alikes | false alarms | in-scope | correct | misleading | out of scope | abstained |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in sorted({batch(r) for r in triage + answerable + outside}):
+        def mine(rows: list[dict]) -> list[dict]:
+            return [r for r in rows if batch(r) == name]
+        urgent, benign = mine([r for r in triage if r["urgent"]]), mine([r for r in triage if not r["urgent"]])
+        inside, out = mine(answerable), mine(outside)
+        recall = f"{1 - len(mine(missed)) / len(urgent):.3f}" if urgent else "-"
+        abstained = f"{1 - len(mine(answered_outside)) / len(out):.3f}" if out else "-"
+        print(f"| {name} | {len(urgent)} | {recall} | {len(benign)} | {share(mine(alarms), benign)} | {len(inside)} | "
+              f"{share(mine(right), inside)} | {share(mine(wrong_questions), inside)} | {len(out)} | {abstained} |")
+
+
 def main(half: str) -> None:
     dialogue = build_dialogue(Settings())
     triage = rows("triage", half)
@@ -56,6 +80,7 @@ def main(half: str) -> None:
     print(f"\n## Patient questions ({half}): first passage correct {len(right) / n:.3f}, answered {(n - len(abstained)) / n:.3f}, "
           f"misleading {len(wrong) / n:.3f}; out of scope abstained {1 - len(answered_outside) / len(outside):.3f} "
           f"({len(outside) - len(answered_outside)}/{len(outside)})\n")
+    by_batch(triage, missed, alarms, answerable, outside, right, wrong, [q for q, _ in answered_outside])
     print("\nRisk-coverage (the answer model's threshold is marked *):\n")
     print("| threshold | in-scope answered | first passage correct | misleading | out of scope answered |")
     print("|---|---|---|---|---|")
