@@ -34,6 +34,7 @@ WRONG_COST = 2.0
 
 
 MODELS = {"plain": ("coverage",), "with_examples": ("coverage", "in_scope", "asked", "outside")}
+MEANING_FEATURES = ("outside",)  # features read from the query's meaning vector
 
 
 def main() -> None:
@@ -77,7 +78,11 @@ def main() -> None:
         if name in MODELS:
             model = LogisticRegression(max_iter=2000).fit(x, y)
             fitted[name] = {"weights": {f: round(float(w), 4) for f, w in zip(names, model.coef_[0])},
-                            "bias": round(float(model.intercept_[0]), 4), "threshold": best[1]}
+                            "bias": round(float(model.intercept_[0]), 4), "threshold": best[1],
+                            # A query without a meaning vector (a follow-up built from the topic's
+                            # words) gets the tune half's average closeness, not an extreme.
+                            "fill": {f: round(float(x[ranked, i].mean()), 4) for i, f in enumerate(names)
+                                     if f in MEANING_FEATURES}}
     ANSWER_MODEL.write_text(json.dumps({**fitted, "fitted_by": "bench/fit_answer_model.py"}, indent=2) + "\n",
                             encoding="utf-8")
     print(f"wrote {ANSWER_MODEL.relative_to(ROOT)}: {fitted}")

@@ -8,6 +8,7 @@ question") do not count against an answer; a topic word the corpus does not know
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -97,11 +98,13 @@ class AnswerModel:
     weights: Mapping[str, float]
     bias: float
     threshold: float
+    fill: Mapping[str, float]  # a feature's value when the query has no meaning vector to read it from
 
     @classmethod
     def load(cls, path: Path, with_examples: bool) -> "AnswerModel":
         data = json.loads(path.read_text(encoding="utf-8"))["with_examples" if with_examples else "plain"]
-        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]),
+                   {name: float(value) for name, value in data.get("fill", {}).items()})
 
     def probability(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(w * features[name] for name, w in self.weights.items())
@@ -201,8 +204,8 @@ class Searcher:
             "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
             "unknown": unknown / total,
             # How close the question is to one the documents are known not to answer.
-            "outside": float((self.outside_vectors @ query.vector).max())
-            if query.vector is not None and len(self.outside_vectors) else 0.0,
+            "outside": (float((self.outside_vectors @ query.vector).max()) if query.vector is not None
+                        else self.answer_model.fill.get("outside", 0.0)) if len(self.outside_vectors) else 0.0,
         }
         if self.scope is not None and query.stems:
             found["in_scope"] = float(self.scope.probabilities(query.stems)[self.scope.classes.index(IN_SCOPE)])
@@ -349,15 +352,16 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     understander = Understander.create(analyzer, counts, models, domain_words, derived)
     owner = np.asarray([i for i, p in enumerate(index.passages) for _ in p.questions], dtype=np.int64)
 
+    questions = [q for p in index.passages for q in p.questions]
+    # Out-of-scope questions matter only beside example questions: both feed the answer model.
+    outside = read_out_of_scope(OUT_OF_SCOPE) if questions else []
+    read = functools.cache(understander.read)  # each text is analysed once, only if a model must be made
+
     def embed() -> dict[str, np.ndarray]:
-        vectors = models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages])
         def embed_all(texts: list[str]) -> np.ndarray:
-            return (models.embedder.embed([" ".join(understander.read(t).words) for t in texts]) if texts
-                    else np.zeros((0, vectors.shape[1]), np.float32))
-        questions = [q for p in index.passages for q in p.questions]
-        # Out-of-scope questions matter only beside example questions: both feed the answer model.
-        return {"passages": vectors, "questions": embed_all(questions),
-                "outside": embed_all(read_out_of_scope(OUT_OF_SCOPE) if questions else [])}
+            return models.embedder.embed([" ".join(read(t).words) for t in texts])
+        return {"passages": models.embedder.embed([f"{p.title}. {p.section}. {p.text}" for p in index.passages]),
+                "questions": embed_all(questions), "outside": embed_all(outside)}
 
     embedded = derived.arrays("embeddings", embed, lambda a: (
         a["passages"].shape == (len(index.passages), models.embedder.dimensions)
@@ -368,17 +372,16 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     matcher = scope = None
     labels = [str(i) for i, p in enumerate(index.passages) for _ in p.questions]
 
-    def written() -> list[tuple[str, ...]]:  # read only when a model must be fitted
-        return [understander.read(q).stems for p in index.passages for q in p.questions]
+    def written() -> list[tuple[str, ...]]:
+        return [read(q).stems for q in questions]
 
     if len(set(labels)) >= 2:
         matcher = StemClassifier.from_arrays(derived.arrays(
             "matcher", lambda: StemClassifier.fit(written(), labels, MATCHER_C).arrays(), StemClassifier.valid))
     if labels:
         def fit_scope() -> dict[str, np.ndarray]:
-            outside = [understander.read(q).stems for q in read_out_of_scope(OUT_OF_SCOPE)]
-            return StemClassifier.fit(written() + outside, [IN_SCOPE] * len(labels) + ["out"] * len(outside),
-                                      SCOPE_C).arrays()
+            return StemClassifier.fit(written() + [read(q).stems for q in outside],
+                                      [IN_SCOPE] * len(labels) + ["out"] * len(outside), SCOPE_C).arrays()
         scope = StemClassifier.from_arrays(derived.arrays("scope", fit_scope, StemClassifier.valid))
     generic = derived.values("generic-words", lambda: {
         "generic": sorted(generic_words(analyzer, models, GENERIC_RANK)),

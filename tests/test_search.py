@@ -80,3 +80,17 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
     assert right / len(answerable) >= 0.80
     assert wrong / len(answerable) <= 0.045
     assert 1 - answered_outside / len(outside) >= 0.84
+
+
+def test_a_follow_up_without_a_meaning_vector_is_judged_on_the_usual_closeness(searcher):
+    """"Tell me more" searches with the topic's words alone. Closeness to the out-of-scope
+    questions cannot be read without a vector: it must count as typical, not as "far from
+    anything out of scope" (0.0), which would push the answer model towards answering."""
+    from bot.search import Query
+    asked = searcher.parse("what are the side effects of ivig")
+    bare = Query(asked.terms, asked.content)
+    hits = searcher.rank(bare, 2)
+    typical = searcher.answer_model.fill["outside"]
+    assert 0.3 < typical < 0.9
+    assert searcher.features(bare, hits)["outside"] == typical
+    assert searcher.features(asked, searcher.rank(asked, 2))["outside"] != typical
