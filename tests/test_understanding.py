@@ -29,8 +29,28 @@ def test_held_out_intents_are_mostly_right(dialogue):
     guardrail = {"personal", "dose"}
     wrong = [r["message"] for r in rows
              if (dialogue.intents.intent(dialogue.understander.read(r["message"])) in guardrail) != (r["intent"] in guardrail)]
-    # Measured 13% wrong on this held-out half (BENCHMARKS.md); the floor stops it getting worse.
-    assert len(wrong) / len(rows) <= 0.14, wrong
+    # Measured 15.6% wrong on this held-out half (BENCHMARKS.md); the floor stops it getting worse.
+    # It read 13% while 37 held-out messages were also examples ("thanks", "help", "what should
+    # I bring to my infusion appointment"); those were removed from the half.
+    assert len(wrong) / len(rows) <= 0.16, wrong
+
+
+def test_no_intent_example_is_a_held_out_message():
+    """Examples are written from the tune half's misses; one equal to a held-out message would
+    make the held-out accuracy measure a lookup instead of the classifier."""
+    import re
+
+    import yaml
+
+    from bot.intents import DATA_FILE
+
+    def plain(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    examples = {plain(e) for section in ("intents",) for items in data[section].values() for e in items}
+    examples |= {plain(e) for key in ("follow_up", "new_topic") for e in data[key]}
+    held_out = {plain(r["message"]) for r in load_jsonl("eval/intents.heldout.jsonl")}
+    assert not examples & held_out, sorted(examples & held_out)
 
 
 def test_logistics_is_not_treated_as_a_medical_decision(dialogue):
