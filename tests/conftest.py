@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -90,3 +91,8 @@ def document(doc_id: str, body: str, title: str = "A leaflet", publisher: str = 
 
 def load_jsonl(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def plain(text: str) -> str:
+    """A text as compared for duplicates: case, punctuation and spacing do not count."""
+    return " ".join(re.findall(r"[a-z0-9$]+", text.lower()))

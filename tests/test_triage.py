@@ -8,17 +8,17 @@ import pytest
 
 from bot.dialogue import Dialogue
 from bot.triage import EXAMPLES_FILE
-from conftest import load_jsonl
+from conftest import load_jsonl, plain
 
 HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 788 held-out messages: 0.985 and 0.043, NOT yet met
+# was never used for tuning. Measured on all 785 held-out messages: 0.985 and 0.044, NOT yet met
 # (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change makes
-# it worse. The false-alarm floor was 0.025 on the earlier 601 messages; a new writer's harder
+# it worse. The false-alarm floor was 0.025 on the earlier 598 messages; a new writer's harder
 # look-alikes joined the half (0.089 on theirs), and data changes chosen by cross-validation on
-# the tune side moved two earlier look-alikes over the learned net's clearing line (6 to 8 of 291).
+# the tune side moved two earlier look-alikes over the learned net's clearing line (6 to 8 of 289).
 MIN_RECALL = 0.98
 MAX_FALSE_ALARMS = 0.045
 EARLIER_MAX_FALSE_ALARMS = 0.03
@@ -48,9 +48,17 @@ def test_evaluation_halves_follow_the_fixed_split():
                 assert ("heldout" if odd else "tune") == half, text
 
 
-def test_the_learned_net_never_sees_a_held_out_message():
-    learned = {json.loads(line)["message"].strip().lower() for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()}
-    assert not learned & {r["message"].strip().lower() for r in HELD_OUT}
+def test_no_triage_example_is_a_held_out_message():
+    """Neither the learned net's examples nor the semantic net's (triage.yaml) may be a
+    held-out message, or recall and false alarms would be measured on what was learned."""
+    import yaml
+
+    from bot.triage import DATA_FILE
+    learned = {plain(json.loads(line)["message"]) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()}
+    categories = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))["categories"].values()
+    semantic = {plain(e) for c in categories for key in ("examples", "benign_examples") for e in c.get(key) or ()}
+    held_out = {plain(r["message"]) for r in HELD_OUT}
+    assert not (learned | semantic) & held_out, sorted((learned | semantic) & held_out)
 
 
 @pytest.mark.parametrize("message, category", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import load_jsonl
+from conftest import load_jsonl, plain
 
 
 def spans(message, kind):
@@ -38,16 +38,11 @@ def test_held_out_intents_are_mostly_right(dialogue):
 def test_no_intent_example_is_a_held_out_message():
     """Examples are written from the tune half's misses; one equal to a held-out message would
     make the held-out accuracy measure a lookup instead of the classifier."""
-    import re
-
     import yaml
 
     from bot.intents import DATA_FILE
-
-    def plain(text: str) -> str:
-        return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    examples = {plain(e) for section in ("intents",) for items in data[section].values() for e in items}
+    examples = {plain(e) for items in data["intents"].values() for e in items}
     examples |= {plain(e) for key in ("follow_up", "new_topic") for e in data[key]}
     held_out = {plain(r["message"]) for r in load_jsonl("eval/intents.heldout.jsonl")}
     assert not examples & held_out, sorted(examples & held_out)
