@@ -36,6 +36,7 @@ class Match:
 class _Pattern:
     parts: tuple[str, ...]  # stems, or GAP
     label: str
+    needs: frozenset[str]  # the stems (and `=` words) it cannot match without
 
 
 class PhraseMatcher:
@@ -59,7 +60,8 @@ class PhraseMatcher:
                 parts = parts[:-1]
             if parts:
                 key = parts[0][1:] if parts[0].startswith(EXACT) else parts[0]
-                self._by_first.setdefault(key, []).append(_Pattern(parts, label))
+                needs = frozenset(p[1:] if p.startswith(EXACT) else p for p in parts if p != GAP)
+                self._by_first.setdefault(key, []).append(_Pattern(parts, label, needs))
         for bucket in self._by_first.values():
             bucket.sort(key=lambda p: -len(p.parts))
 
@@ -69,12 +71,17 @@ class PhraseMatcher:
     def find(self, stems: Sequence[str], words: Sequence[str] | None = None) -> list[Match]:
         """Matches over a message's stems; `words` (the same positions, unstemmed) for `=word` parts."""
         words = stems if words is None else words
+        # A phrase whose words are not all in the message cannot match anywhere in it: most
+        # phrases that start with a common word ("a", "not", "my") are ruled out here, once.
+        present = frozenset(stems).union(words)
         found: list[Match] = []
         for i in range(len(stems)):
             candidates = self._by_first.get(stems[i], [])
             if words[i] != stems[i]:
                 candidates = [*candidates, *self._by_first.get(words[i], ())]
             for pattern in candidates:
+                if not pattern.needs <= present:
+                    continue
                 matched = _match_from(pattern.parts, stems, words, i)
                 if matched is not None:
                     found.append(Match(i, matched[0], pattern.label, matched[1]))
