@@ -192,20 +192,25 @@ class Searcher:
 
     def features(self, query: Query, hits: Sequence[Hit]) -> dict[str, float]:
         """What the answer model weighs: how much of the question's topic the best passage covers,
-        how close the question is to what that passage was written to answer, and how clearly
-        it beats the next one."""
+        how close the question is to what that passage was written to answer, how clearly it
+        beats the next one, and how close the question is to one known to be out of scope."""
         best = hits[0]
         total = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content) or 1.0
         unknown = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content if t not in self.index.term_ids)
+        # How close the question is to one the documents are known not to answer.
+        if not len(self.outside_vectors):
+            outside = 0.0
+        elif query.vector is None:
+            outside = self.answer_model.fill.get("outside", 0.0)
+        else:
+            outside = float((self.outside_vectors @ query.vector).max())
         found = {
             "coverage": best.coverage,
             "asked": best.asked,
             "meaning": best.meaning,
             "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
             "unknown": unknown / total,
-            # How close the question is to one the documents are known not to answer.
-            "outside": (float((self.outside_vectors @ query.vector).max()) if query.vector is not None
-                        else self.answer_model.fill.get("outside", 0.0)) if len(self.outside_vectors) else 0.0,
+            "outside": outside,
         }
         if self.scope is not None and query.stems:
             found["in_scope"] = float(self.scope.probabilities(query.stems)[self.scope.classes.index(IN_SCOPE)])
@@ -387,6 +392,6 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         "generic": sorted(generic_words(analyzer, models, GENERIC_RANK)),
         "common": sorted(generic_words(analyzer, models, COMMON_RANK))},
         lambda v: isinstance(v, dict) and all(isinstance(v.get(k), list) for k in ("generic", "common")))
-    return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key, frozenset(generic["generic"]),
-                    frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
+    return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key,
+                    frozenset(generic["generic"]), frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
                     load_seconds=time.perf_counter() - started, from_cache=loaded is not None)

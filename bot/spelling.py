@@ -89,7 +89,7 @@ class SpellingCorrector:
 
         def build() -> dict[str, Any]:
             domain = new_dictionary()
-            # Sorted: the words come from sets, and insertion order must not depend on the hash seed.
+            # Sorted: the words come from sets, and the saved dictionary must not depend on the hash seed.
             for word, count in sorted(domain_counts.items()):
                 if word.isalpha() and len(word) >= MIN_LENGTH - 1:
                     domain.create_dictionary_entry(word, max(int(count), 1))
