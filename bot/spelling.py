@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -40,8 +40,8 @@ def load_english(cache_dir: Path | None = None) -> SymSpell:
                 raise RuntimeError(f"symspellpy's English dictionary is missing: {file}")
         return dictionary_state(english)
 
-    cache = Cache(cache_dir, f"symspellpy-{metadata.version('symspellpy')}-{code_version()}")
-    return from_state(cache.values("english-spelling", build, is_state))
+    # code_version() covers symspellpy's version too (cache.DERIVED_FROM).
+    return from_state(Cache(cache_dir, code_version()).values("english-spelling", build, is_state))
 
 
 def new_dictionary() -> SymSpell:
