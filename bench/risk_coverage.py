@@ -11,7 +11,8 @@ Answering the most confident share of the questions, how many of those answers a
 MedQuAD answer is right when its (document, section) is a relevant pair; any answer to an
 out-of-scope question (bench/data/medquad_out_of_scope.jsonl, written by an outside writer
 who checked each against the corpus) is wrong. Prints precision at each coverage, the area
-under the risk-coverage curve (lower is better), and ivig-bot's served operating point.
+under the risk-coverage curve (lower is better), ivig-bot's served operating point, and the
+out-of-scope questions it answers there, with the passage it shows.
 """
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="only the first N MedQuAD test questions")
     parser.add_argument("--out-of-scope", type=Path, default=OUT_OF_SCOPE, help="JSON lines with a \"question\" each")
+    parser.add_argument("--systems", default="ivig-bot,rank-bm25,bm25s", help="which systems (rank-bm25 takes minutes)")
     args = parser.parse_args()
     cases = medquad_questions("test")[: args.limit or None]
     outside = [json.loads(line)["question"] for line in args.out_of_scope.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -105,10 +107,11 @@ def main() -> None:
     print(f"mixed set: {len(cases)} MedQuAD test questions + {len(outside)} out of scope; {len(passages)} passages\n")
     print("| system | AURC | " + " | ".join(f"P@{c:.0%}" for c in COVERAGES) + " |")
     print("|---|---|" + "---|" * len(COVERAGES))
-    served = None
-    for name, make in (("ivig-bot", lambda: bot(searcher)), ("rank-bm25", lambda: rank_bm25(passages)),
-                       ("bm25s", lambda: bm25s_stemmed(passages))):
-        answer = make()
+    served, misses = None, []
+    systems = {"ivig-bot": lambda: bot(searcher), "rank-bm25": lambda: rank_bm25(passages),
+               "bm25s": lambda: bm25s_stemmed(passages)}
+    for name in args.systems.split(","):
+        answer = systems[name]()
         results = [answer(q) for q in questions]
         confidence = np.asarray([c for _, c in results])
         correct = np.asarray([
@@ -120,10 +123,16 @@ def main() -> None:
             given = confidence >= searcher.answer_model.threshold
             served = (given[in_scope].mean(), correct[given].mean() if given.any() else 0.0, given[~in_scope].mean(),
                       correct[in_scope].mean())
-    assert served is not None
+            misses = [(q, passages[i]) for q, (i, _), inside, g in zip(questions, results, in_scope, given)
+                      if g and not inside]
+    if served is None:
+        return
     print(f"\nivig-bot as served (threshold {searcher.answer_model.threshold}): answers {served[0]:.3f} of the "
           f"MedQuAD questions and {served[2]:.3f} of the out-of-scope ones; precision of what it answers "
           f"{served[1]:.3f}; first passage right for {served[3]:.3f} of MedQuAD questions before abstention")
+    print(f"\nOut-of-scope questions ivig-bot answers as served ({len(misses)}), with the passage it shows:\n")
+    for question, passage in misses:
+        print(f"- {question} -> {passage.title} / {passage.section}")
 
 
 if __name__ == "__main__":
