@@ -1,9 +1,18 @@
-"""Fit the answer model (when to answer, when to say nothing answers) and write bot/data/answer_model.json.
+"""Teach the bot the tune half of the patient questions, then fit the answer model (when to
+answer, when to say nothing answers) and write bot/data/answer_model.json.
 
     .venv/bin/python bench/fit_answer_model.py
 
-Trained on the tune half of the patient questions on the built-in corpus
-(tests/data/eval/questions.tune.jsonl), never the held-out half. A question is a positive
+The tune half (tests/data/eval/questions.tune.jsonl, never the held-out half) is used twice:
+- Its questions become what the bot learns from, as a clinic would add patients' real
+  phrasings: an in-scope one is an example question of the first passage that answers it (a
+  marked block in the corpus, rewritten on every run), an out-of-scope one joins
+  bot/data/out_of_scope.jsonl (`"source": "tune half"`).
+- The answer model is fitted on the same questions by 5-fold cross-validation that leaves each
+  fold's questions out of what the bot learns from (`build_searcher(leave_out=...)`), so every
+  feature is read as it would be for a question the bot has never seen.
+
+A question is a positive
 example when the best-ranked passage answers it; out-of-scope questions are negatives. The
 script prints the cross-validated risk-coverage curve and picks the threshold that maximises
 (correct answers - 2 x wrong answers): showing a passage that does not answer costs more than
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,13 +38,47 @@ sys.path.insert(0, str(ROOT))
 
 from bot import intents, triage  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.search import ANSWER_MODEL, build_searcher  # noqa: E402
+from bot.search import ANSWER_MODEL, OUT_OF_SCOPE, build_searcher  # noqa: E402
+from bot.understanding import Models  # noqa: E402
 
 WRONG_COST = 2.0
+TUNE = ROOT / "tests/data/eval/questions.tune.jsonl"
+SOURCE = "tune half"
+NOTE = ("<!-- Patients' own words from the tune half of the patient questions "
+        "(tests/data/eval/questions.tune.jsonl), written in by bench/fit_answer_model.py. -->")
+BLOCK = re.compile(re.escape(NOTE) + r"\n<!-- questions:.*?-->\n\n", re.S)
 
 
 MODELS = {"plain": ("coverage",), "with_examples": ("coverage", "in_scope", "asked", "outside")}
 MEANING_FEATURES = ("outside",)  # features read from the query's meaning vector
+
+
+def as_written(question: str) -> str:
+    """A question as a questions comment can hold it: one line, no "|" (which separates questions)."""
+    return " ".join(question.replace("|", "/").replace("-->", "->").split())
+
+
+def write_questions(tune: list[dict], corpus: Path) -> None:
+    """Rewrite the tune half's block in each corpus document and its rows in out_of_scope.jsonl."""
+    texts = {path: BLOCK.sub("", path.read_text(encoding="utf-8")) for path in sorted(corpus.glob("*.md"))}
+    asked: dict[tuple[Path, int], list[str]] = {}  # questions by the line their passage starts on
+    for q in tune:
+        if q["expect"] == "answer":
+            first = q["answers"][0]
+            path = corpus / f"{first['document']}.md"
+            at = texts[path].find(first["starts"])
+            if at < 0:
+                raise SystemExit(f"{TUNE.name}: no paragraph of {path.name} starts {first['starts']!r}")
+            asked.setdefault((path, texts[path].rfind("\n", 0, at) + 1), []).append(as_written(q["question"]))
+    for (path, line), questions in sorted(asked.items(), key=lambda item: -item[0][1]):  # the last first keeps offsets right
+        block = f"{NOTE}\n<!-- questions:\n" + "\n".join(questions) + "\n-->\n\n"
+        texts[path] = texts[path][:line] + block + texts[path][line:]
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    rows = [json.loads(line) for line in OUT_OF_SCOPE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("source") != SOURCE]
+    rows += [{"question": as_written(q["question"]), "source": SOURCE} for q in tune if q["expect"] != "answer"]
+    OUT_OF_SCOPE.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 def main() -> None:
@@ -42,18 +86,24 @@ def main() -> None:
     parser.add_argument("--compare", default="coverage,in_scope,asked,meaning,margin,unknown",
                         help="another feature set whose curve is printed for comparison")
     args = parser.parse_args()
-    searcher = build_searcher(Settings(), domain_words=triage.vocabulary() | intents.vocabulary())
-    tune = [json.loads(line) for line in (ROOT / "tests/data/eval/questions.tune.jsonl").read_text().splitlines()]
-    rows, labels, answerable = [], [], []
-    for q in tune:
-        query = searcher.parse(q["question"])
-        hits = searcher.rank(query, 2)
-        rows.append(searcher.features(query, hits) if hits else None)
-        labels.append(int(bool(hits) and q["expect"] == "answer" and any(
-            hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"])
-            for a in q["answers"])))
-        answerable.append(q["expect"] == "answer")
-    y, answerable = np.asarray(labels), np.asarray(answerable)
+    settings = Settings()
+    tune = [json.loads(line) for line in TUNE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    write_questions(tune, settings.corpus_dir)
+    models, words = Models.load(None), triage.vocabulary() | intents.vocabulary()
+    answerable = np.asarray([q["expect"] == "answer" for q in tune])
+    rows: list[dict | None] = [None] * len(tune)
+    y = np.zeros(len(tune), dtype=int)
+    for _, fold in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(tune)), answerable):
+        searcher = build_searcher(settings, models, domain_words=words,
+                                  leave_out=frozenset(as_written(tune[i]["question"]) for i in fold))
+        for i in fold:
+            q = tune[i]
+            query = searcher.parse(q["question"])
+            hits = searcher.rank(query, 2)
+            rows[i] = searcher.features(query, hits) if hits else None
+            y[i] = int(bool(hits) and q["expect"] == "answer" and any(
+                hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"])
+                for a in q["answers"]))
     ranked = np.asarray([r is not None for r in rows])
     fitted: dict[str, dict] = {}
     for name, names in [*MODELS.items(), ("comparison", tuple(args.compare.split(",")))]:

@@ -46,7 +46,9 @@ class Conversation:
     folded: tuple[int, ...] = ()  # passages returned but folded under "More from the documents"
 
     def as_query(self) -> Query:
-        return Query(self.topic, self.topic)
+        # The topic's terms stand in for the earlier question's words, so that whether a
+        # follow-up ("how long do they last?") is in scope is judged with its topic in it.
+        return Query(self.topic, self.topic, stems=tuple(term for term, _ in self.topic))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -318,22 +318,31 @@ def cached_index(cache: Path, key: str) -> tuple[Index, Counter[str]] | None:
     return index, Counter(counts)
 
 
+def same_question(text: str) -> str:
+    """A question as `leave_out` compares it: case and spacing do not count."""
+    return " ".join(text.lower().split())
+
+
 def build_searcher(settings: Settings, models: Models | None = None, weights: FieldWeights | None = None,
-                   domain_words: Iterable[str] = ()) -> Searcher:
+                   domain_words: Iterable[str] = (), leave_out: frozenset[str] = frozenset()) -> Searcher:
     """Load the corpus and index it, or reuse the cached index when nothing changed.
 
     `models` (the English dictionary and the embedding) are loaded once per process and may be
-    shared between corpora. Raises CorpusError (every bad file) or SynonymsError; never
+    shared between corpora. `leave_out` (compared by `same_question`) are example and
+    out-of-scope questions to learn without: bench/fit_answer_model.py cross-validates with it,
+    so nothing is cached then. Raises CorpusError (every bad file) or SynonymsError; never
     returns a half-loaded corpus.
     """
     started = time.perf_counter()
+    left_out = {same_question(q) for q in leave_out}
+    kept = lambda q: same_question(q) not in left_out  # noqa: E731
     weights = weights or FieldWeights()
     models = models or Models.load(settings.index_cache_dir)
     analyzer = Analyzer.from_files(settings.resolved_synonyms_file, settings.max_document_bytes)
     if not settings.corpus_dir.is_dir():
         load_corpus(settings.corpus_dir)  # raises the clear "not found" error
     key = fingerprint(settings, weights)
-    cache = settings.index_cache_dir
+    cache = None if leave_out else settings.index_cache_dir
     if cache:
         try:
             cache.mkdir(parents=True, exist_ok=True)
@@ -344,7 +353,8 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         index, counts = loaded
         log.info("loaded cached index %s (%d passages)", key, len(index.passages))
     else:
-        passages = make_passages(load_corpus(settings.corpus_dir, settings.max_document_bytes))
+        passages = [replace(p, questions=tuple(filter(kept, p.questions)))
+                    for p in make_passages(load_corpus(settings.corpus_dir, settings.max_document_bytes))]
         index = Index.build(passages, [passage_terms(p, analyzer, weights) for p in passages])
         counts = word_counts(passages)
         if cache:
@@ -359,7 +369,7 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
 
     questions = [q for p in index.passages for q in p.questions]
     # Out-of-scope questions matter only beside example questions: both feed the answer model.
-    outside = read_out_of_scope(OUT_OF_SCOPE) if questions else []
+    outside = list(filter(kept, read_out_of_scope(OUT_OF_SCOPE))) if questions else []
     read = functools.cache(understander.read)  # each text is analysed once, only if a model must be made
 
     def embed() -> dict[str, np.ndarray]:
