@@ -111,6 +111,28 @@ def main(half: str) -> None:
     print(f"\n## Intents ({half}): accuracy {1 - len(bad) / len(intents):.3f} ({len(intents) - len(bad)}/{len(intents)})\n")
     for r, g in bad:
         print(f"- {r['intent']} read as {g}: {r['message']}")
+    conversation(dialogue, half, intents)
+
+
+# Intents whose messages are conversation, not symptoms: an alarm on one is a false alarm.
+CHAT = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
+
+
+def conversation(dialogue, half: str, intents: list[dict]) -> None:
+    """Follow-up or new topic after a question, and alarms raised on plain conversation."""
+    pairs = rows("followups", half)
+    read = dialogue.understander.read
+    misread = [r for r in pairs if ("follow_up" if dialogue.intents.is_follow_up(read(r["message"])) else "new_topic") != r["label"]]
+    print(f"\n## Follow-ups ({half}): follow-up or new topic read right {1 - len(misread) / len(pairs):.3f} "
+          f"({len(pairs) - len(misread)}/{len(pairs)})\n")
+    for r in misread:
+        print(f"- {r['label']} read as the other: {r['previous']} -> {r['message']}")
+    chat = [r["message"] for r in pairs] + [r["message"] for r in intents if r["intent"] in CHAT]
+    alarms = [(m, u) for m in chat if (u := dialogue.triage.assess(read(m)))]
+    print(f"\n## Alarms on plain conversation ({half}): {len(alarms)} of {len(chat)} follow-ups and small-talk, "
+          "logistics messages\n")
+    for m, u in alarms:
+        print(f"- {u.category} ({u.how}): {m}")
 
 
 if __name__ == "__main__":
