@@ -162,7 +162,9 @@ class Triage:
                 if self._learned.assess(near)[0] >= self.clear_below:
                     return raised
             return None
-        if chance >= self.alert_above:
+        # Alone, the net needs a word that names something: a message of nothing but "and?"
+        # or "so then?" scores on function words that emergencies happen to be written with.
+        if chance >= self.alert_above and message.terms:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None

@@ -92,12 +92,14 @@ class Understander:
         counts = dict(word_counts)
         for word in domain_words:
             counts.setdefault(word, 1)
+        languages = read_yaml(DATA_DIR / "languages.yaml", ValueError)["function_words"]
+        # Another language's words are words, not typos: "hola" must not be mended into "cola".
+        foreign = [word for words in languages.values() for word in words]
         corrector = SpellingCorrector(models.english, counts,
-                                      protected=[*analyzer.stop_words, *analyzer.synonym_words],
+                                      protected=[*analyzer.stop_words, *analyzer.synonym_words, *foreign],
                                       textspeak=textspeak, cache=cache)
         context = ContextRules.load(analyzer.stem, textspeak)
-        languages = read_yaml(DATA_DIR / "languages.yaml", ValueError)
-        return cls(analyzer, corrector, context, models.embedder, languages["function_words"])
+        return cls(analyzer, corrector, context, models.embedder, languages)
 
     @property
     def rewrite(self) -> Mapping[str, str]:

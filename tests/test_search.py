@@ -58,10 +58,9 @@ def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
 
 HELD_OUT_QUESTIONS = load_jsonl("eval/questions.heldout.jsonl")
 # Issue 8's targets on this never-tuned half: first passage correct >= 0.90 with >= 95% answered,
-# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured on all 589 held-out questions:
-# 0.806 correct, 0.847 answered, 0.847 abstention and 0.041 misleading: none is met
-# (BENCHMARKS.md lists every miss). The floors keep the measured level. The misleading floor went
-# from 0.035 to 0.045 when a new writer's questions joined the half (0.062 misleading on theirs).
+# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured on all 718 held-out questions:
+# 0.859 correct, 0.886 answered, 0.895 abstention and 0.027 misleading: none is met
+# (BENCHMARKS.md lists every miss). The floors keep the measured level.
 
 
 def test_no_held_out_question_is_one_the_bot_learned_from(searcher):
@@ -87,9 +86,9 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
         elif hits:
             wrong += 1
     answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
-    assert right / len(answerable) >= 0.80
-    assert wrong / len(answerable) <= 0.045
-    assert 1 - answered_outside / len(outside) >= 0.84
+    assert right / len(answerable) >= 0.85
+    assert wrong / len(answerable) <= 0.03
+    assert 1 - answered_outside / len(outside) >= 0.89
 
 
 def test_a_follow_up_without_a_meaning_vector_is_judged_on_the_usual_closeness(searcher):

@@ -14,14 +14,17 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 785 held-out messages: 0.985 and 0.044, NOT yet met
-# (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change makes
-# it worse. The false-alarm floor was 0.025 on the earlier 598 messages; a new writer's harder
-# look-alikes joined the half (0.089 on theirs), and data changes chosen by cross-validation on
-# the tune side moved two earlier look-alikes over the learned net's clearing line (6 to 8 of 289).
+# was never used for tuning. Measured on all 1,122 held-out messages: 0.982 and 0.044, NOT yet
+# met (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change
+# makes it worse. The false-alarm floor was 0.025 on the first 598 messages (still held below);
+# the writers of 2026-11-22 (w, x, y) wrote harder look-alikes and plain conversation.
 MIN_RECALL = 0.98
 MAX_FALSE_ALARMS = 0.045
 EARLIER_MAX_FALSE_ALARMS = 0.03
+LATER_WRITERS = {"writer-w", "writer-x", "writer-y"}
+# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 1 of 135.
+CONVERSATION_MAX_ALARMS = 0.015
+CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
@@ -32,8 +35,22 @@ def test_held_out_emergencies_are_recognised(dialogue):
 def test_held_out_look_alikes_do_not_raise_alarms(dialogue):
     alarms = [r for r in BENIGN if dialogue.respond(r["message"]).kind == "urgent"]
     assert len(alarms) / len(BENIGN) <= MAX_FALSE_ALARMS, [r["message"] for r in alarms]
-    earlier = [r for r in BENIGN if r.get("source") != "writer-w"]
+    earlier = [r for r in BENIGN if r.get("source") not in LATER_WRITERS]
     assert sum(r in alarms for r in earlier) / len(earlier) <= EARLIER_MAX_FALSE_ALARMS
+
+
+def test_held_out_conversation_raises_no_alarms(dialogue):
+    chat = [r["message"] for r in load_jsonl("eval/followups.heldout.jsonl")]
+    chat += [r["message"] for r in load_jsonl("eval/intents.heldout.jsonl") if r["intent"] in CHAT_INTENTS]
+    alarms = [m for m in chat if dialogue.respond(m).kind == "urgent"]
+    assert len(alarms) / len(chat) <= CONVERSATION_MAX_ALARMS, alarms
+
+
+@pytest.mark.parametrize("message", ["and?", "and then?", "ok and?"])
+def test_nothing_but_function_words_raises_no_alarm(dialogue, message):
+    """The learned net once read "and" as a sign of an emergency (they are written as lists of
+    symptoms): alone, it needs a word that names something."""
+    assert dialogue.respond(message).kind != "urgent"
 
 
 def test_evaluation_halves_follow_the_fixed_split():
@@ -104,6 +121,12 @@ def test_look_alikes_are_not_urgent(dialogue, message):
 def test_spelling_never_turns_a_real_word_into_another(searcher):
     read = searcher.understander.read("worse month painted cooking paint")
     assert read.words == ("worse", "month", "painted", "cooking", "paint") and read.corrections == ()
+
+
+def test_spanish_words_are_not_mended_into_english_ones(dialogue):
+    """ "hola" is one letter from "cola", which describes dark urine in the triage file."""
+    assert dialogue.understander.read("hola").words == ("hola",)
+    assert dialogue.respond("hola").kind != "urgent"
 
 
 def test_unknown_words_and_text_speak_are_read(searcher):
