@@ -44,7 +44,7 @@ def test_no_intent_example_is_a_held_out_message():
     data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
     examples = {plain(e) for items in data["intents"].values() for e in items}
     examples |= {plain(e) for key in ("follow_up", "new_topic") for e in data[key]}
-    held_out = {plain(r["message"]) for r in load_jsonl("eval/intents.heldout.jsonl")}
+    held_out = {plain(r["message"]) for name in ("intents", "followups") for r in load_jsonl(f"eval/{name}.heldout.jsonl")}
     assert not examples & held_out, sorted(examples & held_out)
 
 
