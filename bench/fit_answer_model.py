@@ -81,6 +81,15 @@ def write_questions(tune: list[dict], corpus: Path) -> None:
     OUT_OF_SCOPE.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
+def answer_features(searcher, q: dict) -> tuple[dict | None, int]:
+    """What the answer model reads for a tune question, and whether the best passage answers it."""
+    query = searcher.parse(q["question"])
+    hits = searcher.rank(query, 2)
+    good = bool(hits) and q["expect"] == "answer" and any(
+        hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"]) for a in q["answers"])
+    return (searcher.features(query, hits) if hits else None), int(good)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--compare", default="coverage,in_scope,asked,meaning,margin,unknown",
@@ -91,22 +100,23 @@ def main() -> None:
     write_questions(tune, settings.corpus_dir)
     models, words = Models.load(None), triage.vocabulary() | intents.vocabulary()
     answerable = np.asarray([q["expect"] == "answer" for q in tune])
-    rows: list[dict | None] = [None] * len(tune)
-    y = np.zeros(len(tune), dtype=int)
+    read: dict[str, list[tuple[dict | None, int]]] = {"with_examples": [(None, 0)] * len(tune)}
+    asked = frozenset(as_written(q["question"]) for q in tune)
     for _, fold in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(tune)), answerable):
         searcher = build_searcher(settings, models, domain_words=words,
                                   leave_out=frozenset(as_written(tune[i]["question"]) for i in fold))
         for i in fold:
-            q = tune[i]
-            query = searcher.parse(q["question"])
-            hits = searcher.rank(query, 2)
-            rows[i] = searcher.features(query, hits) if hits else None
-            y[i] = int(bool(hits) and q["expect"] == "answer" and any(
-                hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"])
-                for a in q["answers"]))
-    ranked = np.asarray([r is not None for r in rows])
+            read["with_examples"][i] = answer_features(searcher, tune[i])
+        asked |= {q for p in searcher.passages for q in p.questions}
+    # `plain` serves corpora without example questions (MedQuAD): it is fitted on these
+    # documents with every example question left out, as such a corpus would be read.
+    bare = build_searcher(settings, models, domain_words=words, leave_out=asked)
+    read["plain"] = [answer_features(bare, q) for q in tune]
     fitted: dict[str, dict] = {}
     for name, names in [*MODELS.items(), ("comparison", tuple(args.compare.split(",")))]:
+        rows = [r for r, _ in read.get(name, read["with_examples"])]
+        y = np.asarray([good for _, good in read.get(name, read["with_examples"])])
+        ranked = np.asarray([r is not None for r in rows])
         x = np.asarray([[r[n] for n in names] if r else [0.0] * len(names) for r in rows])
         p = np.zeros(len(y))
         for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):

@@ -14,15 +14,15 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 1,122 held-out messages: 0.982 and 0.044, NOT yet
+# was never used for tuning. Measured on all 1,335 held-out messages: 0.986 and 0.048, NOT yet
 # met (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change
 # makes it worse. The false-alarm floor was 0.025 on the first 598 messages (still held below);
-# the writers of 2026-11-22 (w, x, y) wrote harder look-alikes and plain conversation.
+# the writers of 2026-11-22 (t, w, x, y) wrote harder look-alikes and plain conversation.
 MIN_RECALL = 0.98
-MAX_FALSE_ALARMS = 0.045
+MAX_FALSE_ALARMS = 0.05
 EARLIER_MAX_FALSE_ALARMS = 0.03
-LATER_WRITERS = {"writer-w", "writer-x", "writer-y"}
-# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 1 of 135.
+LATER_WRITERS = {"writer-t", "writer-w", "writer-x", "writer-y"}
+# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 3 of 235.
 CONVERSATION_MAX_ALARMS = 0.015
 CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
 
