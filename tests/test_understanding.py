@@ -29,9 +29,9 @@ def test_held_out_intents_are_mostly_right(dialogue):
     guardrail = {"personal", "dose"}
     wrong = [r["message"] for r in rows
              if (dialogue.intents.intent(dialogue.understander.read(r["message"])) in guardrail) != (r["intent"] in guardrail)]
-    # Measured 15.6% wrong on this held-out half (BENCHMARKS.md); the floor stops it getting worse.
-    # It read 13% while 37 held-out messages were also examples ("thanks", "help", "what should
-    # I bring to my infusion appointment"); those were removed from the half.
+    # Measured 15.5% wrong on the 303 held-out messages (BENCHMARKS.md); the floor stops it
+    # getting worse. It read 13% while 37 held-out messages were also examples ("thanks", "help",
+    # "what should I bring to my infusion appointment"); those were removed from the half.
     assert len(wrong) / len(rows) <= 0.16, wrong
 
 
