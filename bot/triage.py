@@ -129,6 +129,7 @@ class Triage:
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.alert_above = float(learned.get("alert_above", 1.01))
+        self.clear_min_words = int(learned.get("clear_min_words", 0))
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
@@ -154,6 +155,8 @@ class Triage:
         chance, category = self._learned.assess(message.stems)
         if raised is not None:
             if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
+                return raised
+            if found is not None and len(message.stems) < self.clear_min_words:
                 return raised
             # Cleared only if the words around the symptom read as harmless too: a long message
             # about parking and insurance must not dilute "and I can't breathe".
@@ -245,6 +248,14 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
             problems.append(f"concept {name!r}: needs a list of phrases")
         else:
             concepts[str(name)] = phrases
+    learned = data.get("learned") or {}
+    if not isinstance(learned, dict):
+        problems.append("learned: must be a mapping")
+    else:
+        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000)):
+            value = learned.get(key, low)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                problems.append(f"learned.{key}: must be a number from {low} to {high}")
     categories: list[Category] = []
     for name, spec in data["categories"].items():
         where = f"category {name!r}"

@@ -168,6 +168,16 @@ def test_a_broken_triage_file_is_a_clear_error(searcher, tmp_path):
     bad.write_text("concepts: {a: [x]}\ncategories: {c: {severity: soon, rules: [[b]]}}\n", encoding="utf-8")
     with pytest.raises(TriageError, match="severity must be one of.*unknown concept 'b'"):
         Triage.load(searcher.understander, bad)
+    bad.write_text("learned: {clear_below: lots}\nconcepts: {a: [x]}\ncategories: {c: {severity: emergency, rules: [[a]]}}\n",
+                   encoding="utf-8")
+    with pytest.raises(TriageError, match="learned.clear_below: must be a number"):
+        Triage.load(searcher.understander, bad)
+
+
+def test_a_short_message_naming_an_emergency_is_never_cleared(dialogue):
+    """Three words leave the learned net nothing to explain a symptom away with."""
+    for message in ["seizure during infusion", "fainted during infusion"]:  # cleared at 0.005 and 0.007 before
+        assert dialogue.respond(message).kind == "urgent", message
 
 
 PADDING = ("Quick question about parking at the clinic, whether insurance covers the cost, how long the infusion "
