@@ -12,14 +12,15 @@ The tune half (tests/data/eval/questions.tune.jsonl, never the held-out half) is
   fold's questions out of what the bot learns from (`build_searcher(leave_out=...)`), so every
   feature is read as it would be for a question the bot has never seen.
 
-A question is a positive
-example when the best-ranked passage answers it; out-of-scope questions are negatives. The
-script prints the cross-validated risk-coverage curve and picks the threshold that maximises
-(correct answers - 2 x wrong answers): showing a passage that does not answer costs more than
-saying nothing answers. Two models are written: `with_examples` (coverage and the scope
-classifier, for corpora whose documents carry example questions) and `plain` (coverage
-alone, for corpora without, such as MedQuAD). A richer feature set's curve is printed too,
-so it is adopted only when it beats them.
+A question is a positive example when the best-ranked passage answers it; out-of-scope
+questions are negatives. The script prints the cross-validated risk-coverage curve and picks
+the threshold that maximises (correct answers - 2 x wrong answers): showing a passage that
+does not answer costs more than saying nothing answers. Two models are written:
+`with_examples` (coverage, the scope classifier and closeness to example and out-of-scope
+questions, for corpora whose documents carry example questions) and `plain` (coverage alone,
+for corpora without, such as MedQuAD; fitted on these documents with every example question
+left out). A richer feature set's curve is printed too, so it is adopted only when it beats
+them.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot import intents, triage  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.search import ANSWER_MODEL, OUT_OF_SCOPE, build_searcher  # noqa: E402
+from bot.search import ANSWER_MODEL, OUT_OF_SCOPE, Searcher, build_searcher  # noqa: E402
 from bot.understanding import Models  # noqa: E402
 
 WRONG_COST = 2.0
@@ -81,7 +82,7 @@ def write_questions(tune: list[dict], corpus: Path) -> None:
     OUT_OF_SCOPE.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-def answer_features(searcher, q: dict) -> tuple[dict | None, int]:
+def answer_features(searcher: Searcher, q: dict) -> tuple[dict | None, int]:
     """What the answer model reads for a tune question, and whether the best passage answers it."""
     query = searcher.parse(q["question"])
     hits = searcher.rank(query, 2)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.dialogue import build_dialogue
+from bot.dialogue import Dialogue, build_dialogue
 from bot.triage import EXAMPLES_FILE
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
@@ -118,7 +118,7 @@ def main(half: str) -> None:
 CHAT = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
 
 
-def conversation(dialogue, half: str, intents: list[dict]) -> None:
+def conversation(dialogue: Dialogue, half: str, intents: list[dict]) -> None:
     """Follow-up or new topic after a question, and alarms raised on plain conversation."""
     pairs = rows("followups", half)
     read = dialogue.understander.read

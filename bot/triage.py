@@ -157,7 +157,7 @@ class Triage:
             if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
                 return raised
             if found is not None and len(message.stems) < self.clear_min_words:
-                return raised
+                return raised  # too short to hold anything that explains the symptom away
             # Cleared only if the words around the symptom read as harmless too: a long message
             # about parking and insurance must not dilute "and I can't breathe".
             if found is not None:
