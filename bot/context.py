@@ -1,5 +1,4 @@
-"""ConText: which words of a message are negated, hypothetical, long past, generic, figurative or
-about an animal.
+"""ConText: which words of a message are negated, hypothetical, long past, generic or figurative.
 
 A compact implementation of the published trigger-and-scope algorithm (Harkema et al. 2009),
 with every trigger in bot/data/context.yaml for clinical review. It marks spans of words; it
@@ -16,7 +15,7 @@ from .analysis import read_yaml
 from .phrases import PhraseMatcher
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "context.yaml"
-KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative", "animal")
+KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative")
 MAX_QUOTED = 200  # a pasted leaflet runs to the end of the message, across sentences
 
 
@@ -29,8 +28,8 @@ class Modifier:
 
 class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
-        problems = [k for k in data if k not in (*KINDS, "max_scope", "max_scope_of", "comma_ends_scope", "terminations",
-                                                 "pseudo", "present", "years_are_historical")]
+        problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
+                                                 "present", "years_are_historical")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
         for kind in KINDS:
@@ -39,7 +38,6 @@ class ContextRules:
                     # YAML reads a bare `no` as false: such a trigger must be quoted.
                     raise ValueError(f"context.yaml: {kind}.{direction} has a phrase that is not text (quote it)")
         self.max_scope = int(data.get("max_scope", 8))
-        self.max_scope_of = {str(kind): int(n) for kind, n in (data.get("max_scope_of") or {}).items()}
         self.comma_ends = frozenset(data.get("comma_ends_scope", ()))
         self.years_are_historical = bool(data.get("years_are_historical", False))
         triggers = [(phrase, f"{kind}:{direction}")
@@ -72,21 +70,20 @@ class ContextRules:
             if kind == "hypothetical" and happening_now:
                 continue
             comma = kind in self.comma_ends
-            limit = self.max_scope_of.get(kind, self.max_scope)
             if kind == "quoted":  # everything pasted after "copied from the leaflet:"
                 # The scope includes the trigger: "from the NHS stroke page" names no symptom.
                 found.append(Modifier(kind, (match.start, match.end), (match.start, min(len(stems), match.end + MAX_QUOTED))))
                 continue
             if direction == "forward":
                 start = end = match.end
-                while (end < len(stems) and end - start < limit and sentence_of[end] == sentence_of[match.start]
+                while (end < len(stems) and end - start < self.max_scope and sentence_of[end] == sentence_of[match.start]
                        and end not in stops):
                     end += 1
                     if comma and comma_after[end - 1]:
                         break
             else:
                 end = start = match.start
-                while (start > 0 and end - start < limit and sentence_of[start - 1] == sentence_of[match.start]
+                while (start > 0 and end - start < self.max_scope and sentence_of[start - 1] == sentence_of[match.start]
                        and start - 1 not in stops and not (comma and comma_after[start - 1])):
                     start -= 1
             if end > start:

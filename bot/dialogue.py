@@ -46,9 +46,10 @@ class Conversation:
     folded: tuple[int, ...] = ()  # passages returned but folded under "More from the documents"
 
     def as_query(self) -> Query:
-        # The topic's terms stand in for the earlier question's words, so that whether a
-        # follow-up ("how long do they last?") is in scope is judged with its topic in it.
-        return Query(self.topic, self.topic, stems=tuple(term for term, _ in self.topic))
+        # The topic's terms stand in for the earlier question's words (a synonym group's
+        # "side_effect" for "side effect"), so that the scope classifier and the question matcher
+        # judge a follow-up ("how long do they last?") with its topic in it.
+        return Query(self.topic, self.topic, stems=tuple(part for term, _ in self.topic for part in term.split("_")))
 
 
 @dataclass(frozen=True)

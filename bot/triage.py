@@ -3,10 +3,11 @@
 It runs first on every message and nothing else can switch it off. Three nets, all read from
 data files a clinician can review and change:
 1. rules over concept word lists (bot/data/triage.yaml), with ConText deciding whether a
-   mention is negated, hypothetical, long past, generic (a pasted leaflet) or figurative;
+   mention is negated, hypothetical, long past, generic, quoted (a pasted leaflet) or figurative;
 2. a semantic net: closeness of the message's sentences to the file's emergency examples;
-3. a learned second opinion (bot/data/triage_examples.jsonl) that raises an alarm no rule saw,
-   or clears a rule's alarm only when the symptom's own words read as harmless too.
+3. a learned second opinion (bot/data/triage_examples.jsonl) that raises an alarm no rule saw
+   (only for a message with a word that names something), or clears a rule's alarm only when the
+   symptom's own words read as harmless too and the message is long enough to say why.
 """
 from __future__ import annotations
 
@@ -148,8 +149,9 @@ class Triage:
     # -- detection -------------------------------------------------------------------------
     def assess(self, message: Message) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
-        is harmless (never for categories marked `learned_can_clear: false`), and raises one
-        itself when it is confident of an emergency no rule saw."""
+        is harmless (never for categories marked `learned_can_clear: false`, nor for a message
+        shorter than `clear_min_words`), and raises one itself when it is confident of an
+        emergency no rule saw in a message with a content word."""
         found = self._rule(message)
         raised = found[0] if found else self.by_meaning(message)
         chance, category = self._learned.assess(message.stems)
