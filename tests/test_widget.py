@@ -493,7 +493,10 @@ def test_a_patient_rates_a_real_answer_and_the_server_keeps_only_the_vote(page, 
     open_widget(page, site)
     answer = ask(page, "how much does IVIG cost")
     answer.get_by_text("Was this helpful?").wait_for()
-    answer.get_by_role("button", name="No", exact=True).click()
+    # The widget thanks the patient at once; the vote is stored when the server has answered.
+    with page.expect_response("**/api/feedback") as response:
+        answer.get_by_role("button", name="No", exact=True).click()
+    assert response.value.status == 200
     answer.get_by_text("Thank you").wait_for()
     votes = store.execute("SELECT helpful, passages FROM feedback")
     assert len(votes) == before + 1 and votes[-1][0] == 0 and "cost" not in votes[-1][1]
