@@ -41,6 +41,7 @@ from bot import intents, triage  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.search import ANSWER_MODEL, OUT_OF_SCOPE, Searcher, build_searcher  # noqa: E402
 from bot.understanding import Models  # noqa: E402
+from patients import answers  # noqa: E402  (bench/, this script's folder)
 
 WRONG_COST = 2.0
 TUNE = ROOT / "tests/data/eval/questions.tune.jsonl"
@@ -86,9 +87,7 @@ def answer_features(searcher: Searcher, q: dict) -> tuple[dict | None, int]:
     """What the answer model reads for a tune question, and whether the best passage answers it."""
     query = searcher.parse(q["question"])
     hits = searcher.rank(query, 2)
-    good = bool(hits) and q["expect"] == "answer" and any(
-        hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"]) for a in q["answers"])
-    return (searcher.features(query, hits) if hits else None), int(good)
+    return (searcher.features(query, hits) if hits else None), int(bool(hits) and answers(q, hits[0].passage))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.dialogue import Dialogue, build_dialogue
+from bot.passages import Passage
 from bot.triage import EXAMPLES_FILE
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
@@ -22,6 +23,12 @@ def rows(name: str, half: str) -> list[dict]:
     # The triage tune half is what the learned net is trained on: scoring it measures nothing.
     path = EXAMPLES_FILE if (name, half) == ("triage", "tune") else EVAL / f"{name}.{half}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def answers(question: dict, passage: Passage) -> bool:
+    """Is `passage` one the evaluation set accepts for this in-scope question?"""
+    return question["expect"] == "answer" and any(
+        passage.document == a["document"] and passage.text.startswith(a["starts"]) for a in question["answers"])
 
 
 def batch(row: dict) -> str:
@@ -71,7 +78,7 @@ def main(half: str) -> None:
         hits = searcher.search(searcher.parse(q["question"]))
         if not hits:
             abstained.append(q)
-        elif any(hits[0].passage.document == a["document"] and hits[0].passage.text.startswith(a["starts"]) for a in q["answers"]):
+        elif answers(q, hits[0].passage):
             right.append(q)
         else:
             wrong.append((q, hits[0]))
@@ -89,8 +96,7 @@ def main(half: str) -> None:
         query = searcher.parse(q["question"])
         ranked = searcher.rank(query, 2)
         chance = searcher.confidence(query, ranked) if ranked else 0.0
-        good = bool(ranked) and q["expect"] == "answer" and any(
-            ranked[0].passage.document == a["document"] and ranked[0].passage.text.startswith(a["starts"]) for a in q["answers"])
+        good = bool(ranked) and answers(q, ranked[0].passage)
         scored.append((chance, q["expect"] == "answer", good))
     for threshold in sorted({round(t / 20, 2) for t in range(2, 19)} | {searcher.answer_model.threshold}):
         a = [(inside, good) for chance, inside, good in scored if chance >= threshold]
