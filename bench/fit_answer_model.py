@@ -14,8 +14,9 @@ The tune half (tests/data/eval/questions.tune.jsonl, never the held-out half) is
 
 A question is a positive example when the best-ranked passage answers it; out-of-scope
 questions are negatives. The script prints the cross-validated risk-coverage curve and picks
-the threshold that maximises (correct answers - 2 x wrong answers): showing a passage that
-does not answer costs more than saying nothing answers. Two models are written:
+the threshold that maximises (correct answers - 2 x wrong answers) among those that answer at
+most 5% of out-of-scope questions (the issue's abstention target): showing a passage that does
+not answer costs more than saying nothing answers. Two models are written:
 `with_examples` (coverage, the scope classifier and closeness to example and out-of-scope
 questions, for corpora whose documents carry example questions) and `plain` (coverage alone,
 for corpora without, such as MedQuAD; fitted on these documents with every example question
@@ -44,6 +45,9 @@ from bot.understanding import Models  # noqa: E402
 from patients import answers  # noqa: E402  (bench/, this script's folder)
 
 WRONG_COST = 2.0
+# The issue's out-of-scope abstention target is >= 0.95. `plain` is held to MedQuAD's <= 3%
+# abstention instead (tests/test_search.py), which a limit here would break.
+MAX_OUTSIDE_ANSWERED = 0.05
 TUNE = ROOT / "tests/data/eval/questions.tune.jsonl"
 SOURCE = "tune half"
 NOTE = ("<!-- Patients' own words from the tune half of the patient questions "
@@ -130,10 +134,11 @@ def main() -> None:
             answered = p >= threshold
             correct = int((answered & (y == 1)).sum())
             wrong = int((answered & (y == 0)).sum())
+            outside = (answered & ~answerable).sum() / (~answerable).sum()
             print(f"  {threshold:.2f}       {(answered & answerable).sum() / n:.3f}               {correct / n:.3f}    "
-                  f"{(answered & answerable & (y == 0)).sum() / n:.3f}       {(answered & ~answerable).sum() / (~answerable).sum():.3f}")
+                  f"{(answered & answerable & (y == 0)).sum() / n:.3f}       {outside:.3f}")
             score = correct - WRONG_COST * wrong
-            if best is None or score > best[0]:
+            if (outside <= MAX_OUTSIDE_ANSWERED or name == "plain") and (best is None or score > best[0]):
                 best = (score, float(threshold))
         if name in MODELS:
             model = LogisticRegression(max_iter=2000).fit(x, y)

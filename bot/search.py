@@ -44,7 +44,7 @@ MAX_PASSAGES = 3
 MIN_COVERAGE = 0.5  # share of the question's topic (idf-weighted) a 2nd or 3rd passage must also cover
 SEMANTIC_WEIGHT = 0.1  # how much meaning counts next to BM25 (scaled to the best BM25 score)
 QUESTION_WEIGHT = 2.0  # how much closeness to a passage's example questions counts
-MATCHER_WEIGHT = 1.0  # how much the learned question matcher's probability counts
+MATCHER_WEIGHT = 3.0  # how much the learned question matcher's probability counts (tune CV, BENCHMARKS.md)
 MATCHER_C = 16.0
 RELATIVE_SCORE = 0.5  # a 2nd or 3rd passage must score at least this share of the best one
 # English words this common name no topic unless listed in focus_words.txt: a question's word
@@ -88,6 +88,9 @@ class Hit:
     coverage: float
     asked: float = 0.0  # closeness to the nearest question the passage was written to answer
     meaning: float = 0.0  # closeness to the passage itself
+    # The score without the learned matcher, whose probabilities pick one passage and say nothing
+    # of the others: a 2nd or 3rd passage is compared with the best on this.
+    unmatched: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,8 @@ class Searcher:
         hits = self.rank(query, k + 1, exclude)
         if not hits or self.confidence(query, hits) < self.answer_model.threshold:
             return []
-        best = hits[0].score
-        return [h for h in hits[:k] if h is hits[0] or (h.score >= RELATIVE_SCORE * best and h.coverage >= MIN_COVERAGE)]
+        best = hits[0].unmatched
+        return [h for h in hits[:k] if h is hits[0] or (h.unmatched >= RELATIVE_SCORE * best and h.coverage >= MIN_COVERAGE)]
 
     def rank(self, query: Query, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """The k best passages by fused score, whether or not they answer."""
@@ -184,11 +187,12 @@ class Searcher:
                    else np.zeros(len(candidates)))
         asked = self.closest_questions(query)
         matched = self.matched(query)
-        fused = [(bm25.get(c, 0.0) / top_bm25 + SEMANTIC_WEIGHT * float(m) + QUESTION_WEIGHT * asked[c]
-                  + MATCHER_WEIGHT * matched[c], c, float(m))
-                 for c, m in zip(candidates, meaning)]
+        unmatched = {c: bm25.get(c, 0.0) / top_bm25 + SEMANTIC_WEIGHT * float(m) + QUESTION_WEIGHT * asked[c]
+                     for c, m in zip(candidates, meaning)}
+        fused = [(unmatched[c] + MATCHER_WEIGHT * matched[c], c, float(m)) for c, m in zip(candidates, meaning)]
         fused.sort(key=lambda sc: (-sc[0], sc[1]))
-        return [Hit(c, self.passages[c], score, self.coverage(query, c), float(asked[c]), m) for score, c, m in fused[:k]]
+        return [Hit(c, self.passages[c], score, self.coverage(query, c), float(asked[c]), m, unmatched[c])
+                for score, c, m in fused[:k]]
 
     def features(self, query: Query, hits: Sequence[Hit]) -> dict[str, float]:
         """What the answer model weighs: how much of the question's topic the best passage covers,
