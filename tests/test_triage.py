@@ -14,14 +14,15 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 1,529 held-out messages: 0.984 and 0.058, NOT yet
-# met (BENCHMARKS.md lists every miss); these floors hold the measured level so that no change
-# makes it worse. The first writers' and writers a-b's look-alikes keep a floor of their own (0.03);
-# the writers of 2026-11-22 (s, t, w, x, y) wrote harder look-alikes and plain conversation.
-MIN_RECALL = 0.98
-MAX_FALSE_ALARMS = 0.06
+# was never used for tuning. Measured on all 2,354 held-out messages: 0.987 (1,007 of 1,020) and
+# 0.098 (131 of 1,334), NOT yet met (BENCHMARKS.md lists every miss); these floors hold the
+# measured level so that no change makes it worse. The first writers' and writers a-b's
+# look-alikes keep a floor of their own (0.03; measured 8 of 289); the later writers (s, t, w,
+# x, y, then o, p, u and mm) wrote harder look-alikes and plain conversation.
+MIN_RECALL = 0.985
+MAX_FALSE_ALARMS = 0.10
 EARLIER_MAX_FALSE_ALARMS = 0.03
-LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y"}
+LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm"}
 # Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 3 of 284.
 CONVERSATION_MAX_ALARMS = 0.015
 CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
