@@ -47,6 +47,14 @@ def test_at_most_three_passages_best_first(searcher):
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
+def test_every_passage_that_answers_is_offered_not_only_the_best(searcher):
+    # The learned matcher's probabilities favour one passage; the others that answer must still
+    # be offered under "More from the documents".
+    texts = [h.passage.text for h in searcher.search(searcher.parse("what side effects can ivig cause"))]
+    assert len(texts) == 3
+    assert {t[:20] for t in texts} == {"These include back p", "Side Effects can inc", "IVIGs can cause seve"}
+
+
 def test_titles_and_headings_count_but_are_not_pasted_into_text(searcher):
     # "lupus" appears only in the lupus guide's title for this passage.
     hits = searcher.rank(searcher.parse("lupus mechanism"), 3)  # ranking only: whether to answer is another test
