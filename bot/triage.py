@@ -131,6 +131,8 @@ class Triage:
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.alert_above = float(learned.get("alert_above", 1.01))
         self.clear_min_words = int(learned.get("clear_min_words", 0))
+        self.short_words = int(learned.get("short_words", 0))
+        self.short_alert_above = float(learned.get("short_alert_above", self.alert_above))
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
@@ -151,7 +153,8 @@ class Triage:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never for categories marked `learned_can_clear: false`, nor for a message
         shorter than `clear_min_words`), and raises one itself when it is confident of an
-        emergency no rule saw in a message with a content word."""
+        emergency no rule saw in a message with a content word (more confident for a message
+        shorter than `short_words`)."""
         found = self._rule(message)
         raised = found[0] if found else self.by_meaning(message)
         chance, category = self._learned.assess(message.stems)
@@ -169,7 +172,9 @@ class Triage:
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
         # or "so then?" scores on function words that emergencies happen to be written with.
-        if chance >= self.alert_above and message.terms:
+        # A short one needs more certainty: "y el precio?" reads like "y no respira".
+        needed = self.short_alert_above if len(message.stems) < self.short_words else self.alert_above
+        if chance >= needed and message.terms:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
@@ -254,7 +259,8 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
     if not isinstance(learned, dict):
         problems.append("learned: must be a mapping")
     else:
-        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000)):
+        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000),
+                               ("short_words", 0, 1000), ("short_alert_above", 0.0, 1.01)):
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
