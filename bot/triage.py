@@ -133,6 +133,7 @@ class Triage:
         self.clear_min_words = int(learned.get("clear_min_words", 0))
         self.short_words = int(learned.get("short_words", 0))
         self.short_alert_above = float(learned.get("short_alert_above", self.alert_above))
+        self._breaks = PhraseMatcher([(p, "break") for p in learned.get("clause_breaks", ())], stem, rewrite)
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
@@ -152,7 +153,8 @@ class Triage:
     def assess(self, message: Message) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never for categories marked `learned_can_clear: false`, nor for a message
-        shorter than `clear_min_words`), and raises one itself when it is confident of an
+        shorter than `clear_min_words`, nor unless the symptom's surroundings and its own clause
+        read as harmless too), and raises one itself when it is confident of an
         emergency no rule saw in a message with a content word (more confident for a message
         shorter than `short_words`)."""
         found = self._rule(message)
@@ -169,6 +171,10 @@ class Triage:
                 near = message.stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
                 if self._learned.assess(near)[0] >= self.clear_below:
                     return raised
+                # ...and so must its own clause, without the setting before it ("playing a game").
+                first = self._clause_start(message, found[1])
+                if first > 0 and self._learned.assess(message.stems[first:found[2] + NEAR_WORDS])[0] >= self.clear_below:
+                    return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
         # or "so then?" scores on function words that emergencies happen to be written with.
@@ -178,6 +184,16 @@ class Triage:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
+
+    def _clause_start(self, message: Message, start: int) -> int:
+        """Where the clause holding word `start` begins: after the first word of the last
+        clause break before it in its sentence, else at the start of its sentence."""
+        sentence = message.sentence_of[start]
+        first = next(i for i, s in enumerate(message.sentence_of) if s == sentence)
+        for match in self._breaks.find(message.stems, message.words):
+            if first <= match.start < start:
+                first = max(first, match.start + 1)
+        return first
 
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
@@ -264,6 +280,9 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
+        breaks = learned.get("clause_breaks", [])
+        if not isinstance(breaks, list) or not all(isinstance(p, str) and p.strip() for p in breaks):
+            problems.append("learned.clause_breaks: must be a list of phrases")
     categories: list[Category] = []
     for name, spec in data["categories"].items():
         where = f"category {name!r}"
