@@ -140,6 +140,8 @@ def main() -> None:
             score = correct - WRONG_COST * wrong
             if (outside <= MAX_OUTSIDE_ANSWERED or name == "plain") and (best is None or score > best[0]):
                 best = (score, float(threshold))
+        if name in MODELS and best is None:
+            raise SystemExit(f"{name}: no threshold answers at most {MAX_OUTSIDE_ANSWERED:.0%} of the out-of-scope questions")
         if name in MODELS:
             model = LogisticRegression(max_iter=2000).fit(x, y)
             fitted[name] = {"weights": {f: round(float(w), 4) for f, w in zip(names, model.coef_[0])},

@@ -131,8 +131,6 @@ class Triage:
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.alert_above = float(learned.get("alert_above", 1.01))
         self.clear_min_words = int(learned.get("clear_min_words", 0))
-        self.short_words = int(learned.get("short_words", 0))
-        self.short_alert_above = float(learned.get("short_alert_above", self.alert_above))
         self._breaks = PhraseMatcher([(p, "break") for p in learned.get("clause_breaks", ())], stem, rewrite)
 
     @classmethod
@@ -155,8 +153,7 @@ class Triage:
         is harmless (never for categories marked `learned_can_clear: false`, nor for a message
         shorter than `clear_min_words`, nor unless the symptom's surroundings and its own clause
         read as harmless too), and raises one itself when it is confident of an
-        emergency no rule saw in a message with a content word (more confident for a message
-        shorter than `short_words`)."""
+        emergency no rule saw in a message with a content word."""
         found = self._rule(message)
         raised = found[0] if found else self.by_meaning(message)
         chance, category = self._learned.assess(message.stems)
@@ -178,21 +175,21 @@ class Triage:
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
         # or "so then?" scores on function words that emergencies happen to be written with.
-        # A short one needs more certainty: "y el precio?" reads like "y no respira".
-        needed = self.short_alert_above if len(message.stems) < self.short_words else self.alert_above
-        if chance >= needed and message.terms:
+        if chance >= self.alert_above and message.terms:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
 
     def _clause_start(self, message: Message, start: int) -> int:
         """Where the clause holding word `start` begins: after the first word of the last
-        clause break before it in its sentence, else at the start of its sentence."""
+        clause break before it in its sentence, or after a comma, else at the start of its
+        sentence."""
         sentence = message.sentence_of[start]
-        first = next(i for i, s in enumerate(message.sentence_of) if s == sentence)
-        for match in self._breaks.find(message.stems, message.words):
-            if first <= match.start < start:
-                first = max(first, match.start + 1)
+        breaks = {m.start for m in self._breaks.find(message.stems, message.words)}
+        first = start
+        while (first > 0 and message.sentence_of[first - 1] == sentence and first - 1 not in breaks
+               and not message.comma_after[first - 1]):
+            first -= 1
         return first
 
     def _category(self, name: str) -> Category:
@@ -275,8 +272,7 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
     if not isinstance(learned, dict):
         problems.append("learned: must be a mapping")
     else:
-        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000),
-                               ("short_words", 0, 1000), ("short_alert_above", 0.0, 1.01)):
+        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000)):
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
