@@ -132,6 +132,7 @@ class Triage:
         self.alert_above = float(learned.get("alert_above", 1.01))
         self.clear_min_words = int(learned.get("clear_min_words", 0))
         self._breaks = PhraseMatcher([(p, "break") for p in learned.get("clause_breaks", ())], stem, rewrite)
+        self._settings = PhraseMatcher([(p, "setting") for p in learned.get("setting_starts", ())], stem, rewrite)
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, examples: Path = EXAMPLES_FILE,
@@ -168,9 +169,9 @@ class Triage:
                 near = message.stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
                 if self._learned.assess(near)[0] >= self.clear_below:
                     return raised
-                # ...and so must its own clause, without the setting before it ("playing a game").
-                first = self._clause_start(message, found[1])
-                if first > 0 and self._learned.assess(message.stems[first:found[2] + NEAR_WORDS])[0] >= self.clear_below:
+                # ...and so must its own clause, without the setting around it ("playing a game").
+                first, last = self._clause(message, found[1], found[2])
+                if (first > 0 or last < found[2] + NEAR_WORDS) and self._learned.assess(message.stems[first:last])[0] >= self.clear_below:
                     return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
@@ -180,17 +181,19 @@ class Triage:
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
 
-    def _clause_start(self, message: Message, start: int) -> int:
-        """Where the clause holding word `start` begins: after the first word of the last
-        clause break before it in its sentence, or after a comma, else at the start of its
-        sentence."""
+    def _clause(self, message: Message, start: int, end: int) -> tuple[int, int]:
+        """The clause holding the symptom at words [start, end): from after the first word of the
+        last clause break or comma before it in its sentence (else the sentence's start), to the
+        first word that opens a setting after it in its sentence ("while") or NEAR_WORDS past it."""
         sentence = message.sentence_of[start]
         breaks = {m.start for m in self._breaks.find(message.stems, message.words)}
         first = start
         while (first > 0 and message.sentence_of[first - 1] == sentence and first - 1 not in breaks
                and not message.comma_after[first - 1]):
             first -= 1
-        return first
+        settings = [m.start for m in self._settings.find(message.stems, message.words)
+                    if m.start >= end and message.sentence_of[m.start] == sentence]
+        return first, min([end + NEAR_WORDS, *settings])
 
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
@@ -276,9 +279,10 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
-        breaks = learned.get("clause_breaks", [])
-        if not isinstance(breaks, list) or not all(isinstance(p, str) and p.strip() for p in breaks):
-            problems.append("learned.clause_breaks: must be a list of phrases")
+        for key in ("clause_breaks", "setting_starts"):
+            phrases = learned.get(key, [])
+            if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+                problems.append(f"learned.{key}: must be a list of phrases")
     categories: list[Category] = []
     for name, spec in data["categories"].items():
         where = f"category {name!r}"

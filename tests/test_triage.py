@@ -190,10 +190,12 @@ def test_a_broken_triage_file_is_a_clear_error(searcher, tmp_path):
 
 
 @pytest.mark.parametrize("message", ["my son was playing a game and had a seizure", "fed the dog then had a seizure",
-                                     "my son was playing a game, had a seizure"])
+                                     "my son was playing a game, had a seizure", "my son had a seizure while playing",
+                                     "i fainted while feeding the cat"])
 def test_a_harmless_setting_does_not_clear_the_emergency_told_after_it(dialogue, message):
     """The learned net read these at 0.01 to 0.05 ("game" and "dog" weigh as harmless); the
-    symptom's own clause, from "and had", "then" or a comma, must read as harmless too."""
+    symptom's own clause, from "and had", "then" or a comma up to a "while", must read as
+    harmless too."""
     assert dialogue.respond(message).kind == "urgent"
 
 
