@@ -170,8 +170,10 @@ class Triage:
                 if self._learned.assess(near)[0] >= self.clear_below:
                     return raised
                 # ...and so must its own clause, without the setting around it ("playing a game").
+                # A clause that runs from the message's start to the near window's end sets nothing aside.
                 first, last = self._clause(message, found[1], found[2])
-                if (first > 0 or last < found[2] + NEAR_WORDS) and self._learned.assess(message.stems[first:last])[0] >= self.clear_below:
+                sets_aside = first > 0 or last < found[2] + NEAR_WORDS
+                if sets_aside and self._learned.assess(message.stems[first:last])[0] >= self.clear_below:
                     return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
