@@ -1,4 +1,5 @@
-"""ConText: which words of a message are negated, hypothetical, long past, generic or figurative.
+"""ConText: which words of a message are negated, hypothetical, long past, generic or figurative,
+and whose a symptom is when its subject is an animal or a character in a story.
 
 A compact implementation of the published trigger-and-scope algorithm (Harkema et al. 2009),
 with every trigger in bot/data/context.yaml for clinical review. It marks spans of words; it
@@ -11,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from .analysis import read_yaml
+from .analysis import read_yaml, words
 from .phrases import PhraseMatcher
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "context.yaml"
-KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative")
+KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative", "not_a_person")
 MAX_QUOTED = 200  # a pasted leaflet runs to the end of the message, across sentences
 
 
@@ -29,7 +30,7 @@ class Modifier:
 class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
         problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
-                                                 "present", "years_are_historical")]
+                                                 "present", "years_are_historical", "subjects")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
         for kind in KINDS:
@@ -47,6 +48,13 @@ class ContextRules:
         self._terminations = PhraseMatcher([(p, "end") for p in data.get("terminations", ())], stem, rewrite)
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
+        subjects = data.get("subjects") or {}
+        keys = ("openers", "owners", "not_people", "links")
+        lists = {key: subjects.get(key) or [] for key in keys}
+        if not all(isinstance(w, str) and len(words(w)) == 1 for found in lists.values() for w in found):
+            raise ValueError("context.yaml: subjects." + ", ".join(keys) + " must be lists of single words")
+        self._openers, self._owners, self._not_people, self._links = (
+            frozenset(stem(words(w)[0]) for w in lists[key]) for key in keys)
 
     @classmethod
     def load(cls, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None,
@@ -90,7 +98,31 @@ class ContextRules:
                 found.append(Modifier(kind, (match.start, match.end), (start, end)))
         if self.years_are_historical:
             found += self._years(stems, sentence_of)
-        return tuple(found)
+        return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
+
+    def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
+        """"my dog had a seizure", "the heroine faints": a clause that opens with an owner word,
+        at most one word more ("our old lab") and a listed animal or character, followed only
+        by linking words up to the next word, which is where its symptom must start. "walked
+        the dog had a seizure" (the dog is an object) and "allergic to cats, can't breathe"
+        keep their symptom."""
+        def opens_clause(j: int) -> bool:
+            return j == 0 or sentence_of[j - 1] != sentence_of[j] or comma_after[j - 1] or stems[j - 1] in self._openers
+
+        found = []
+        for i, word in enumerate(stems):
+            if word not in self._not_people or comma_after[i]:
+                continue
+            owned = any(j >= 0 and stems[j] in self._owners and sentence_of[j] == sentence_of[i] and not comma_after[j]
+                        and opens_clause(j) for j in (i - 1, i - 2))
+            if not owned:
+                continue
+            end = i + 1
+            while end < len(stems) and stems[end] in self._links and sentence_of[end] == sentence_of[i] and not comma_after[end]:
+                end += 1
+            if end < len(stems) and sentence_of[end] == sentence_of[i]:
+                found.append(Modifier("not_a_person", (i, i + 1), (i + 1, end + 1)))
+        return found
 
     @staticmethod
     def _years(stems: Sequence[str], sentence_of: Sequence[int]) -> list[Modifier]:

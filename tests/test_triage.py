@@ -203,6 +203,33 @@ def test_an_animal_s_seizure_is_still_not_an_emergency(dialogue):
     assert dialogue.respond("my dog had a seizure last night, the vet says he's fine now").kind != "urgent"
 
 
+@pytest.mark.parametrize("message", [
+    "our cat had a fit of the zoomies at 3am, can I still come in at 10?",
+    "the heroine faints from shock in every chapter, any book tips for the infusion chair?",
+    "en la telenovela, la protagonista se desmayó en la boda jajaja",
+])
+def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, message):
+    """The symptom's subject (a clause opening with an owner word and a listed animal or
+    character, then linking words) is not a person (bot/data/context.yaml, `subjects`)."""
+    assert dialogue.respond(message).kind != "urgent"
+
+
+@pytest.mark.parametrize("message", [
+    "I let the dog out and fainted on the step",
+    "im allergic to cats cant breathe",
+    "the dog is barking because my dad isnt breathing",
+    "my cat scratched me and my face is swelling up",
+    "the dog knocked me over and i cant feel my left arm",
+    "my dog had a seizure and now my husband is having one too",
+    "mi perro ladra porque mi papá no respira",
+    "fed the dog then had a seizure",
+    "walked the dog had a seizure on the way back",
+    "was walking the dog suddenly collapsed",
+])
+def test_an_animal_nearby_does_not_explain_a_person_s_emergency_away(dialogue, message):
+    assert dialogue.respond(message).kind == "urgent"
+
+
 def test_a_short_message_naming_an_emergency_is_never_cleared(dialogue):
     """Three words leave the learned net nothing to explain a symptom away with."""
     for message in ["seizure during infusion", "fainted during infusion"]:  # cleared at 0.005 and 0.007 before
