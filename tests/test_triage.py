@@ -103,6 +103,9 @@ def test_no_triage_example_is_a_held_out_message():
     ("she is having a fit in the car", "seizure"),
     ("her lips have gone blue and white", "unresponsive"),
     ("ceasure happening", "seizure"),  # a misspelling the dictionary would read as "measure"
+    ("my son is having a sees her", "seizure"),  # voice dictation
+    ("had a nightmare and now i cant breathe properly", "airway_breathing"),  # the dream ends at "and now"
+    ("my mum came round for tea and then collapsed in the kitchen", "collapse"),
 ])
 def test_the_issue_examples_are_urgent(dialogue, message, category):
     reply = dialogue.respond(message)
@@ -124,6 +127,9 @@ def test_the_issue_examples_are_urgent(dialogue, message, category):
     "my nasal spray is not working so my nose is blocked",
     "I can only read every few words because my eyes are tired",
     "I try not to need the toilet during the drip so I drink less",
+    "I dreamed I couldn't breathe last night, woke up fine",  # a dream is not happening now
+    "Grandma came round for tea after her infusion",  # "came round" as in coming to
+    "police seized my car this morning",  # seized is not seizing
 ])
 def test_look_alikes_are_not_urgent(dialogue, message):
     assert dialogue.respond(message).kind != "urgent"
