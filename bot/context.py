@@ -49,12 +49,16 @@ class ContextRules:
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
         subjects = data.get("subjects") or {}
-        keys = ("openers", "owners", "not_people", "links")
+        keys = ("openers", "owners", "describers", "not_people", "links")
         lists = {key: subjects.get(key) or [] for key in keys}
         if not all(isinstance(w, str) and len(words(w)) == 1 for found in lists.values() for w in found):
             raise ValueError("context.yaml: subjects." + ", ".join(keys) + " must be lists of single words")
-        self._openers, self._owners, self._not_people, self._links = (
+        self._openers, self._owners, self._describers, self._not_people, self._links = (
             frozenset(stem(words(w)[0]) for w in lists[key]) for key in keys)
+        shared = subjects.get("shared") or []
+        if not all(isinstance(p, str) and p.strip() for p in shared):
+            raise ValueError("context.yaml: subjects.shared must be a list of phrases")
+        self._shared = PhraseMatcher([(p, "shared") for p in shared], stem, rewrite)
 
     @classmethod
     def load(cls, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None,
@@ -102,19 +106,22 @@ class ContextRules:
 
     def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
         """"my dog had a seizure", "the heroine faints": a clause that opens with an owner word,
-        at most one word more ("our old lab") and a listed animal or character, followed only
-        by linking words up to the next word, which is where its symptom must start. "walked
-        the dog had a seizure" (the dog is an object) and "allergic to cats, can't breathe"
-        keep their symptom."""
+        perhaps one describing word ("our old lab") and a listed animal or character, followed
+        only by linking words up to the next word, which is where its symptom must start.
+        "walked the dog had a seizure" (the dog is an object), "my wife and the dog fainted"
+        and "allergic to cats, can't breathe" keep their symptom."""
         def opens_clause(j: int) -> bool:
             return j == 0 or sentence_of[j - 1] != sentence_of[j] or comma_after[j - 1] or stems[j - 1] in self._openers
 
+        # "the cat collapsed and then so did i": a person shares the symptom.
+        shared = {sentence_of[m.start] for m in self._shared.find(stems)}
         found = []
         for i, word in enumerate(stems):
-            if word not in self._not_people or comma_after[i]:
+            if word not in self._not_people or comma_after[i] or sentence_of[i] in shared:
                 continue
-            owned = any(j >= 0 and stems[j] in self._owners and sentence_of[j] == sentence_of[i] and not comma_after[j]
-                        and opens_clause(j) for j in (i - 1, i - 2))
+            start = i - 2 if i >= 2 and stems[i - 1] in self._describers else i - 1
+            owned = (start >= 0 and stems[start] in self._owners and sentence_of[start] == sentence_of[i]
+                     and not comma_after[start] and opens_clause(start))
             if not owned:
                 continue
             end = i + 1

@@ -128,7 +128,7 @@ def test_the_issue_examples_are_urgent(dialogue, message, category):
     "I can only read every few words because my eyes are tired",
     "I try not to need the toilet during the drip so I drink less",
     "I dreamed I couldn't breathe last night, woke up fine",  # a dream is not happening now
-    "Grandma came round for tea after her infusion",  # "came round" as in coming to
+    "my sister came round for dinner last night",  # "came round" as in visiting
     "police seized my car this morning",  # seized is not seizing
 ])
 def test_look_alikes_are_not_urgent(dialogue, message):
@@ -211,7 +211,7 @@ def test_an_animal_s_seizure_is_still_not_an_emergency(dialogue):
 
 @pytest.mark.parametrize("message", [
     "our cat had a fit of the zoomies at 3am, can I still come in at 10?",
-    "the heroine faints from shock in every chapter, any book tips for the infusion chair?",
+    "my old hamster just collapsed in his wheel, vet says it's his age",
     "en la telenovela, la protagonista se desmayó en la boda jajaja",
 ])
 def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, message):
@@ -229,6 +229,11 @@ def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, messag
     "my dog had a seizure and now my husband is having one too",
     "mi perro ladra porque mi papá no respira",
     "fed the dog then had a seizure",
+    "my wife and our dog just fainted, something is wrong with the heater",  # carbon monoxide
+    "my daughter dressed up as a puppy just fainted at the party",
+    "my sister cat just collapsed in the kitchen",  # a person's name is not a describing word
+    "the heroin just knocked him out cold and he's not breathing",  # heroine would share its stem
+    "my cat allergy attack is so bad right now and my throat is tight",
     "walked the dog had a seizure on the way back",
     "was walking the dog suddenly collapsed",
 ])
