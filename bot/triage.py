@@ -130,6 +130,8 @@ class Triage:
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.alert_above = float(learned.get("alert_above", 1.01))
+        self.alert_above_long = float(learned.get("alert_above_long", self.alert_above))
+        self.long_words = int(learned.get("long_words", 0))
         self.clear_min_words = int(learned.get("clear_min_words", 0))
         self._breaks = PhraseMatcher([(p, "break") for p in learned.get("clause_breaks", ())], stem, rewrite)
         self._settings = PhraseMatcher([(p, "setting") for p in learned.get("setting_starts", ())], stem, rewrite)
@@ -178,7 +180,8 @@ class Triage:
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
         # or "so then?" scores on function words that emergencies happen to be written with.
-        if chance >= self.alert_above and message.terms:
+        line = self.alert_above_long if len(message.stems) >= self.long_words else self.alert_above
+        if chance >= line and message.terms:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
@@ -277,7 +280,8 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
     if not isinstance(learned, dict):
         problems.append("learned: must be a mapping")
     else:
-        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("clear_min_words", 0, 1000)):
+        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("alert_above_long", 0.0, 1.01),
+                               ("clear_min_words", 0, 1000), ("long_words", 0, 1000)):
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
