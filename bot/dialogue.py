@@ -114,8 +114,9 @@ class Dialogue:
         secret = settings.secret_key or context_key(settings.state_dir)
         self.signing_key = secret  # also signs feedback ids (bot/insights.py), with its own salt
         self.codec = ContextCodec(secret, searcher.fingerprint, len(searcher.passages))
-        self.triage = Triage.load(self.understander, cache=Cache.for_corpus(settings.index_cache_dir, searcher.fingerprint))
-        self.intents = Intents.load(self.understander)
+        derived = Cache.for_corpus(settings.index_cache_dir, searcher.fingerprint)
+        self.triage = Triage.load(self.understander, cache=derived)
+        self.intents = Intents.load(self.understander, cache=derived)
         missing = {c.name for c in self.triage.categories} - set(templates.URGENT)
         if missing:
             raise triage_module.TriageError(f"no notice in bot/templates.py for triage categories {sorted(missing)}")

@@ -1,9 +1,10 @@
 """Intents: what kind of message this is, learned from examples in bot/data/intents.yaml.
 
-Nearest examples decide, by meaning (the message's embedding) and by the words it shares with
-them, so "should I switch to the shots?" (personal) and "can I get it as a shot instead of a
-drip?" (factual) fall on different sides without a hand-written rule. Clinicians extend the
-behaviour by adding examples in patients' words.
+A classifier learned from the examples' word stems and stem pairs decides, so "should I switch
+to the shots?" (personal) and "can I get it as a shot instead of a drip?" (factual) fall on
+different sides without a hand-written rule. Nearest examples, by meaning (the message's
+embedding) and shared words, decide follow-up or new topic, and keep small talk for messages
+that look like it. Clinicians extend the behaviour by adding examples in patients' words.
 """
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from .analysis import read_yaml, words
+from .cache import NO_CACHE, Cache
+from .learning import StemClassifier
 from .understanding import Message, Understander
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 INTENTS = ("factual", "personal", "dose", "logistics", "greeting", "thanks", "goodbye", "identity", "human", "help", "more")
 SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "identity", "human", "help"})
-# Tuned on the tune half of tests/data/eval/intents.*.jsonl: how much meaning counts next to
-# shared words when comparing a message with an example.
+# Tuned on the tune half of tests/data/eval/intents.*.jsonl (BENCHMARKS.md): how much meaning
+# counts next to shared words when comparing a message with an example, and the learned
+# classifier's regularisation.
 MEANING_WEIGHT = 0.5
-# Another intent must beat the nearest plain question by this much: when the examples are
+INTENT_C = 64.0
+# Another intent's probability must beat a plain question's by this much: when the examples are
 # unsure, answering from the documents is the safe default.
 MARGIN = 0.02
 # Small talk and "more" must look very like their examples: "my toes have been tingly since
@@ -60,15 +65,9 @@ class ExampleClassifier:
                 best[label] = score
         return best
 
-    def classify(self, message: Message, default: str | None = None, margin: float = 0.0,
-                 minimums: Mapping[str, float] | None = None) -> str:
+    def classify(self, message: Message) -> str:
         scores = self.scores(message)
-        if minimums:
-            scores = {label: score for label, score in scores.items() if score >= minimums.get(label, -1.0)}
-        best = max(scores, key=scores.__getitem__)
-        if default is not None and best != default and scores[best] < scores.get(default, -1.0) + margin:
-            return default
-        return best
+        return max(scores, key=scores.__getitem__)
 
 
 def features(message: Message) -> frozenset[str]:
@@ -78,7 +77,7 @@ def features(message: Message) -> frozenset[str]:
 
 
 class Intents:
-    def __init__(self, data: Mapping, understander: Understander) -> None:
+    def __init__(self, data: Mapping, understander: Understander, cache: Cache = NO_CACHE) -> None:
         intents = data.get("intents") if isinstance(data, dict) else None
         if not isinstance(intents, dict) or not all(isinstance(v, list) and v for v in intents.values()):
             raise IntentsError("intents.yaml needs an `intents` mapping of intent -> list of examples")
@@ -88,16 +87,29 @@ class Intents:
         for key in ("follow_up", "new_topic"):
             if not isinstance(data.get(key), list) or not data[key]:
                 raise IntentsError(f"intents.yaml needs a `{key}` list of examples")
-        self._intent = ExampleClassifier(intents, understander)
+        self._nearest = ExampleClassifier(intents, understander)
         self._topic = ExampleClassifier({"follow_up": data["follow_up"], "new_topic": data["new_topic"]}, understander)
 
+        def fit() -> dict[str, np.ndarray]:
+            pairs = [(understander.read(str(text)).stems, label) for label, texts in intents.items() for text in texts]
+            return StemClassifier.fit([stems for stems, _ in pairs], [label for _, label in pairs], INTENT_C).arrays()
+
+        self._learned = StemClassifier.from_arrays(cache.arrays("intent-net", fit, StemClassifier.valid))
+
     @classmethod
-    def load(cls, understander: Understander, path: Path = DATA_FILE) -> "Intents":
-        return cls(read_yaml(path, IntentsError), understander)
+    def load(cls, understander: Understander, path: Path = DATA_FILE, cache: Cache = NO_CACHE) -> "Intents":
+        return cls(read_yaml(path, IntentsError), understander, cache)
 
     def intent(self, message: Message) -> str:
-        return self._intent.classify(message, default="factual", margin=MARGIN,
-                                     minimums={label: CONVERSATIONAL_MIN for label in (*SMALL_TALK, "more")})
+        chance = dict(zip(self._learned.classes, self._learned.probabilities(message.stems).tolist()))
+        near = self._nearest.scores(message)
+        conversational = (*SMALL_TALK, "more")
+        chance = {label: p for label, p in chance.items()
+                  if label not in conversational or near.get(label, -1.0) >= CONVERSATIONAL_MIN}
+        best = max(chance, key=chance.__getitem__)
+        if best != "factual" and chance[best] < chance.get("factual", -1.0) + MARGIN:
+            return "factual"
+        return best
 
     def is_follow_up(self, message: Message) -> bool:
         """Does the message lean on the previous question? Asked only when there is one."""
