@@ -19,10 +19,9 @@ most 5% of out-of-scope questions (the issue's abstention target): showing a pas
 not answer costs more than saying nothing answers. Two models are written:
 `with_examples` (coverage, the scope classifier, closeness to example and out-of-scope
 questions, and how clearly the best passage beats the next, for corpora whose documents carry
-example questions) and `plain` (coverage alone,
-for corpora without, such as MedQuAD; fitted on these documents with every example question
-left out). A richer feature set's curve is printed too, so it is adopted only when it beats
-them.
+example questions) and `plain` (coverage alone, for corpora without, such as MedQuAD; fitted
+on these documents with every example question left out). A richer feature set's curve is
+printed too, so it is adopted only when it beats them.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """ConText: which words of a message are negated, hypothetical, long past, generic or figurative,
-and whose a symptom is when its subject is an animal or a character in a story.
+and which symptoms belong to an animal or a character in a story rather than a person.
 
 A compact implementation of the published trigger-and-scope algorithm (Harkema et al. 2009),
 with every trigger in bot/data/context.yaml for clinical review. It marks spans of words; it
@@ -105,11 +105,11 @@ class ContextRules:
         return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
 
     def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
-        """"my dog had a seizure", "the heroine faints": a clause that opens with an owner word,
-        perhaps one describing word ("our old lab") and a listed animal or character, followed
-        only by linking words up to the next word, which is where its symptom must start.
-        "walked the dog had a seizure" (the dog is an object), "my wife and the dog fainted"
-        and "allergic to cats, can't breathe" keep their symptom."""
+        """Symptoms whose subject is not a person, as in "my dog had a seizure": a clause that
+        opens with an owner word, perhaps one describing word ("our old lab") and a listed
+        animal or character, followed only by linking words up to the next word, which is where
+        its symptom must start. "walked the dog had a seizure" (the dog is an object), "my wife
+        and the dog fainted" and "allergic to cats, can't breathe" keep their symptom."""
         def opens_clause(j: int) -> bool:
             return j == 0 or sentence_of[j - 1] != sentence_of[j] or comma_after[j - 1] or stems[j - 1] in self._openers
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+from bot.context import ContextRules
 from conftest import load_jsonl, plain
 
 
@@ -21,6 +24,17 @@ def test_context_marks_questions_and_the_past(searcher):
     assert spans(read("what are the signs of a stroke"), "hypothetical")
     assert spans(read("I had a TIA in 2016"), "historical")
     assert spans(read("copied from the leaflet: seek help if your throat swells"), "quoted")
+
+
+def test_context_marks_an_animal_as_the_subject_only_when_it_is_one(searcher):
+    read = searcher.understander.read
+    assert spans(read("our old lab just had a seizure"), "not_a_person") == ["just had a seizure"]
+    assert spans(read("I walked the dog had a seizure"), "not_a_person") == []  # the dog is an object
+
+
+def test_a_broken_subjects_list_is_a_clear_error():
+    with pytest.raises(ValueError, match="subjects.openers, owners, describers, not_people, links"):
+        ContextRules({"subjects": {"not_people": ["guinea pig"]}}, str.lower)
 
 
 def test_held_out_intents_are_mostly_right(dialogue):
