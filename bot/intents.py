@@ -3,8 +3,8 @@
 A classifier learned from the examples' word stems and stem pairs decides, so "should I switch
 to the shots?" (personal) and "can I get it as a shot instead of a drip?" (factual) fall on
 different sides without a hand-written rule. Nearest examples, by meaning (the message's
-embedding) and shared words, decide follow-up or new topic, and keep small talk for messages
-that look like it. Clinicians extend the behaviour by adding examples in patients' words.
+embedding) and shared words, keep small talk for messages that look like it, and decide
+follow-up or new topic together with a second learned classifier. Clinicians extend the behaviour by adding examples in patients' words.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "identity", "human", "h
 # classifier's regularisation.
 MEANING_WEIGHT = 0.5
 INTENT_C = 64.0
+TOPIC_LEARNED_WEIGHT = 0.3  # follow-up or new topic: the learned probability next to the nearest example
 # Another intent's probability must beat a plain question's by this much: when the examples are
 # unsure, answering from the documents is the safe default.
 MARGIN = 0.02
@@ -38,7 +39,7 @@ class IntentsError(ValueError):
 
 
 class ExampleClassifier:
-    """Label of the nearest example; similarity = meaning and shared words, blended."""
+    """How near a message is to each label's examples; similarity = meaning and shared words, blended."""
 
     def __init__(self, examples: Mapping[str, Sequence[str]], understander: Understander) -> None:
         self._labels: list[str] = []
@@ -65,10 +66,6 @@ class ExampleClassifier:
                 best[label] = score
         return best
 
-    def classify(self, message: Message) -> str:
-        scores = self.scores(message)
-        return max(scores, key=scores.__getitem__)
-
 
 def features(message: Message) -> frozenset[str]:
     """Words and word pairs: intent lives in small words ("should i", "can i") as much as in nouns."""
@@ -87,14 +84,11 @@ class Intents:
         for key in ("follow_up", "new_topic"):
             if not isinstance(data.get(key), list) or not data[key]:
                 raise IntentsError(f"intents.yaml needs a `{key}` list of examples")
+        topics = {"follow_up": data["follow_up"], "new_topic": data["new_topic"]}
         self._nearest = ExampleClassifier(intents, understander)
-        self._topic = ExampleClassifier({"follow_up": data["follow_up"], "new_topic": data["new_topic"]}, understander)
-
-        def fit() -> dict[str, np.ndarray]:
-            pairs = [(understander.read(str(text)).stems, label) for label, texts in intents.items() for text in texts]
-            return StemClassifier.fit([stems for stems, _ in pairs], [label for _, label in pairs], INTENT_C).arrays()
-
-        self._learned = StemClassifier.from_arrays(cache.arrays("intent-net", fit, StemClassifier.valid))
+        self._topic = ExampleClassifier(topics, understander)
+        self._learned = learned(intents, understander, cache, "intent-net")
+        self._topic_learned = learned(topics, understander, cache, "topic-net")
 
     @classmethod
     def load(cls, understander: Understander, path: Path = DATA_FILE, cache: Cache = NO_CACHE) -> "Intents":
@@ -112,8 +106,22 @@ class Intents:
         return best
 
     def is_follow_up(self, message: Message) -> bool:
-        """Does the message lean on the previous question? Asked only when there is one."""
-        return self._topic.classify(message) == "follow_up"
+        """Does the message lean on the previous question? Asked only when there is one.
+        Nearest examples and the learned classifier's probabilities, blended."""
+        near = self._topic.scores(message)
+        chance = dict(zip(self._topic_learned.classes, self._topic_learned.probabilities(message.stems).tolist()))
+        blended = {label: near.get(label, -1.0) + TOPIC_LEARNED_WEIGHT * p for label, p in chance.items()}
+        return max(blended, key=blended.__getitem__) == "follow_up"
+
+
+def learned(examples: Mapping[str, Sequence[str]], understander: Understander, cache: Cache, name: str) -> StemClassifier:
+    """A classifier of the examples' stems, fitted now or loaded as fitted before (the cache key
+    covers the data files)."""
+    def fit() -> dict[str, np.ndarray]:
+        pairs = [(understander.read(str(text)).stems, label) for label, texts in examples.items() for text in texts]
+        return StemClassifier.fit([stems for stems, _ in pairs], [label for _, label in pairs], INTENT_C).arrays()
+
+    return StemClassifier.from_arrays(cache.arrays(name, fit, StemClassifier.valid))
 
 
 def vocabulary(path: Path = DATA_FILE) -> set[str]:
