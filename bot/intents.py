@@ -4,7 +4,8 @@ A classifier learned from the examples' word stems and stem pairs decides, so "s
 to the shots?" (personal) and "can I get it as a shot instead of a drip?" (factual) fall on
 different sides without a hand-written rule. Nearest examples, by meaning (the message's
 embedding) and shared words, keep small talk for messages that look like it, and decide
-follow-up or new topic together with a second learned classifier. Clinicians extend the behaviour by adding examples in patients' words.
+follow-up or new topic together with a second learned classifier. Clinicians extend the
+behaviour by adding examples in patients' words.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .understanding import Message, Understander
 DATA_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 INTENTS = ("factual", "personal", "dose", "logistics", "greeting", "thanks", "goodbye", "identity", "human", "help", "more")
 SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "identity", "human", "help"})
+CONVERSATIONAL = SMALL_TALK | {"more"}
 # Tuned on the tune half of tests/data/eval/intents.*.jsonl (BENCHMARKS.md): how much meaning
 # counts next to shared words when comparing a message with an example, and the learned
 # classifier's regularisation.
@@ -96,11 +98,15 @@ class Intents:
 
     def intent(self, message: Message) -> str:
         chance = dict(zip(self._learned.classes, self._learned.probabilities(message.stems).tolist()))
-        near = self._nearest.scores(message)
-        conversational = (*SMALL_TALK, "more")
-        chance = {label: p for label, p in chance.items()
-                  if label not in conversational or near.get(label, -1.0) >= CONVERSATIONAL_MIN}
-        best = max(chance, key=chance.__getitem__)
+        # The likeliest intent, except small talk or "more" that does not look like its examples.
+        # The nearest-example scan (about 1 ms) is only needed when one of those is the likeliest.
+        near: dict[str, float] | None = None
+        for best in sorted(chance, key=chance.__getitem__, reverse=True):
+            if best not in CONVERSATIONAL:
+                break
+            near = near if near is not None else self._nearest.scores(message)
+            if near.get(best, -1.0) >= CONVERSATIONAL_MIN:
+                break
         if best != "factual" and chance[best] < chance.get("factual", -1.0) + MARGIN:
             return "factual"
         return best

@@ -232,7 +232,7 @@ def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, messag
     "fed the dog then had a seizure",
     "my wife and our dog just fainted, something is wrong with the heater",  # carbon monoxide
     "my daughter dressed up as a puppy just fainted at the party",
-    "my sister cat just collapsed in the kitchen",  # a person's name is not a describing word
+    "my sister cat just collapsed in the kitchen",  # a word for a person is not a describing word
     "the heroin just knocked him out cold and he's not breathing",  # heroine would share its stem
     "my cat allergy attack is so bad right now and my throat is tight",
     "walked the dog had a seizure on the way back",
