@@ -129,6 +129,7 @@ class Triage:
         self._learned = LearnedNet.train(examples, {c.name for c in self.categories}, understander, cache)
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))
+        self.clear_near_below = float(learned.get("clear_near_below", self.clear_below))
         self.alert_above = float(learned.get("alert_above", 1.01))
         self.alert_above_long = float(learned.get("alert_above_long", self.alert_above))
         self.long_words = int(learned.get("long_words", 0))
@@ -169,7 +170,7 @@ class Triage:
             # about parking and insurance must not dilute "and I can't breathe".
             if found is not None:
                 near = message.stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
-                if self._learned.assess(near)[0] >= self.clear_below:
+                if self._learned.assess(near)[0] >= self.clear_near_below:
                     return raised
                 # ...and so must its own clause, without the setting around it ("playing a game").
                 # A clause that runs from the message's start to the near window's end sets nothing aside.
@@ -280,8 +281,8 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
     if not isinstance(learned, dict):
         problems.append("learned: must be a mapping")
     else:
-        for key, low, high in (("clear_below", 0.0, 1.0), ("alert_above", 0.0, 1.01), ("alert_above_long", 0.0, 1.01),
-                               ("clear_min_words", 0, 1000), ("long_words", 0, 1000)):
+        for key, low, high in (("clear_below", 0.0, 1.0), ("clear_near_below", 0.0, 1.0), ("alert_above", 0.0, 1.01),
+                               ("alert_above_long", 0.0, 1.01), ("clear_min_words", 0, 1000), ("long_words", 0, 1000)):
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")

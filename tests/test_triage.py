@@ -14,20 +14,20 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 2,855 held-out messages: 0.988 (1,256 of 1,271) and
-# 0.117 (185 of 1,584), NOT yet met (BENCHMARKS.md lists every miss); these floors hold the
-# measured level so that no change makes it worse. The first writers' and writers a-b's
-# look-alikes keep a floor of their own (0.035; measured 9 of 289); the later writers (s, t, w,
-# x, y, then o, p, u, mm and ctx, then aa and bb) wrote harder look-alikes and plain
-# conversation (writer-bb's everyday-life look-alikes: 19 alarms in 81).
-MIN_RECALL = 0.985
-MAX_FALSE_ALARMS = 0.117
+# was never used for tuning. Measured on all 3,150 held-out messages: 0.990 (1,397 of 1,411),
+# met by one message, and 0.095 (165 of 1,739), NOT met (BENCHMARKS.md lists every miss); these
+# floors hold the measured level so that no change makes it worse. The first writers' and
+# writers a-b's look-alikes keep a floor of their own (0.035; measured 7 of 289); the later
+# writers (s, t, w, x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee) wrote harder
+# look-alikes and plain conversation.
+MIN_RECALL = 0.989
+MAX_FALSE_ALARMS = 0.095
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
                  "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee"}
-# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 10 of
+# Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 8 of
 # 441, most of them writer-ff's short follow-ups read by the learned net alone.
-CONVERSATION_MAX_ALARMS = 0.025
+CONVERSATION_MAX_ALARMS = 0.019
 CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "more", "logistics"}
 
 
@@ -107,6 +107,10 @@ def test_no_triage_example_is_a_held_out_message():
     ("my son is having a sees her", "seizure"),  # voice dictation
     ("had a nightmare and now i cant breathe properly", "airway_breathing"),  # the dream ends at "and now"
     ("my mum came round for tea and then collapsed in the kitchen", "collapse"),
+    # Phrasings an outside review found missed (tests/data/probes/buried_emergencies.jsonl).
+    ("I took all my gabapentin about an hour ago", "self_harm"),
+    ("me acabo de desmayar en el baño", "collapse"),
+    ("theres no point carrying on anymore", "self_harm"),
 ])
 def test_the_issue_examples_are_urgent(dialogue, message, category):
     reply = dialogue.respond(message)
@@ -240,6 +244,37 @@ def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, messag
 ])
 def test_an_animal_nearby_does_not_explain_a_person_s_emergency_away(dialogue, message):
     assert dialogue.respond(message).kind == "urgent"
+
+
+@pytest.mark.parametrize("message", [
+    "in the movie last night an old man had a seizure on a bus, is that realistic?",
+    "in the novel i'm reading the heroine faints at the ball, so dramatic",
+    "en la película de anoche el abuelo se desmaya en la boda",
+])
+def test_a_symptom_in_a_story_s_scene_is_not_a_person_s(dialogue, message):
+    """What follows "in the film", "in the novel", "en la película" happens to a character."""
+    assert dialogue.respond(message).kind != "urgent"
+
+
+@pytest.mark.parametrize("message", [
+    "in the film queue and my wife collapsed",  # the scope ends at "and"
+    "in the movie theater my husband collapsed",  # a place, not a story
+    "we were watching a scene in the film when my husband collapsed",
+])
+def test_a_story_word_does_not_explain_a_real_emergency_away(dialogue, message):
+    assert dialogue.respond(message).kind == "urgent"
+
+
+BURIED = load_jsonl("probes/buried_emergencies.jsonl")
+
+
+def test_emergencies_buried_in_long_reassuring_messages_raise_alarms(dialogue):
+    """160 emergencies an outside writer hid in logistics, resolved stories, pets, shows and
+    "probably nothing", written to test how far the learned net may clear a rule's alarm
+    (`clear_near_below`). Two were missed when they were written; their phrasings are in
+    triage.yaml now."""
+    missed = [r["message"] for r in BURIED if dialogue.respond(r["message"]).kind != "urgent"]
+    assert not missed, missed
 
 
 def test_a_short_message_naming_an_emergency_is_never_cleared(dialogue):
