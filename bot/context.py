@@ -113,8 +113,7 @@ class ContextRules:
         def opens_clause(j: int) -> bool:
             return j == 0 or sentence_of[j - 1] != sentence_of[j] or comma_after[j - 1] or stems[j - 1] in self._openers
 
-        # "the cat collapsed and then so did i": a person shares the symptom.
-        shared = {sentence_of[m.start] for m in self._shared.find(stems)}
+        shared = self.shared_sentences(stems, sentence_of)
         found = []
         for i, word in enumerate(stems):
             if word not in self._not_people or comma_after[i] or sentence_of[i] in shared:
@@ -130,6 +129,16 @@ class ContextRules:
             if end < len(stems) and sentence_of[end] == sentence_of[i]:
                 found.append(Modifier("not_a_person", (i, i + 1), (i + 1, end + 1)))
         return found
+
+    def without_animals(self, stems: Sequence[str]) -> tuple[str, ...]:
+        """`stems` with every listed animal or character word blanked, positions kept."""
+        return tuple("" if stem in self._not_people else stem for stem in stems)
+
+    def shared_sentences(self, stems: Sequence[str], sentence_of: Sequence[int]) -> frozenset[int]:
+        """Sentences in which a person shares an animal's or a character's symptom: "the cat
+        collapsed and then so did i"."""
+        with_animal = {sentence_of[i] for i, stem in enumerate(stems) if stem in self._not_people}
+        return frozenset(sentence_of[m.start] for m in self._shared.find(stems)) & with_animal
 
     @staticmethod
     def _years(stems: Sequence[str], sentence_of: Sequence[int]) -> list[Modifier]:

@@ -124,6 +124,7 @@ class Triage:
         self._ignore = PhraseMatcher([(p, "ignore") for p in data.get("ignore", ())], stem, rewrite)
         self._symptoms = PhraseMatcher([(p, "symptom") for p in data.get("symptom_words", ())], stem, rewrite)
         self._embedder = understander.embedder
+        self._context = understander.context
         self._examples, self._example_category = self._embed_examples(data["categories"], "examples")
         self._benign, _ = self._embed_examples(data["categories"], "benign_examples")
         self._learned = LearnedNet.train(examples, {c.name for c in self.categories}, understander, cache)
@@ -155,28 +156,36 @@ class Triage:
     def assess(self, message: Message) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never for categories marked `learned_can_clear: false`, nor for a message
-        shorter than `clear_min_words`, nor unless the symptom's surroundings and its own clause
-        read as harmless too), and raises one itself when it is confident of an
-        emergency no rule saw in a message with a content word."""
+        shorter than `clear_min_words`, nor when a person shares the symptom ("so did I"), nor
+        unless the symptom's surroundings and its own clause read as harmless too), and raises
+        one itself when it is confident of an emergency no rule saw in a message with a content
+        word."""
         found = self._rule(message)
         raised = found[0] if found else self.by_meaning(message)
-        chance, category = self._learned.assess(message.stems)
+        # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
+        # rule's alarm the net reads the message without animal words, whose weights it learned
+        # from pets' look-alikes: "my daughter dressed as a cat just collapsed" is a person's.
+        stems = self._context.without_animals(message.stems) if found is not None else message.stems
+        chance, category = self._learned.assess(stems)
         if raised is not None:
             if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
                 return raised
             if found is not None and len(message.stems) < self.clear_min_words:
                 return raised  # too short to hold anything that explains the symptom away
+            if found is not None and message.sentence_of[found[1]] in self._context.shared_sentences(
+                    message.stems, message.sentence_of):
+                return raised  # "the cat collapsed and then so did i": the net reads "cat" as harmless
             # Cleared only if the words around the symptom read as harmless too: a long message
             # about parking and insurance must not dilute "and I can't breathe".
             if found is not None:
-                near = message.stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
+                near = stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
                 if self._learned.assess(near)[0] >= self.clear_near_below:
                     return raised
                 # ...and so must its own clause, without the setting around it ("playing a game").
                 # A clause that runs from the message's start to the near window's end sets nothing aside.
                 first, last = self._clause(message, found[1], found[2])
                 sets_aside = first > 0 or last < found[2] + NEAR_WORDS
-                if sets_aside and self._learned.assess(message.stems[first:last])[0] >= self.clear_below:
+                if sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_below:
                     return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
