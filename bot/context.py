@@ -49,11 +49,11 @@ class ContextRules:
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
         subjects = data.get("subjects") or {}
-        keys = ("openers", "owners", "describers", "not_people", "links")
+        keys = ("openers", "owners", "describers", "not_people", "links", "either")
         lists = {key: subjects.get(key) or [] for key in keys}
         if not all(isinstance(w, str) and len(words(w)) == 1 for found in lists.values() for w in found):
             raise ValueError("context.yaml: subjects." + ", ".join(keys) + " must be lists of single words")
-        self._openers, self._owners, self._describers, self._not_people, self._links = (
+        self._openers, self._owners, self._describers, self._not_people, self._links, self._either = (
             frozenset(stem(words(w)[0]) for w in lists[key]) for key in keys)
         shared = subjects.get("shared") or []
         if not all(isinstance(p, str) and p.strip() for p in shared):
@@ -131,8 +131,8 @@ class ContextRules:
         return found
 
     def without_animals(self, stems: Sequence[str]) -> tuple[str, ...]:
-        """`stems` with every listed animal or character word blanked, positions kept."""
-        return tuple("" if stem in self._not_people else stem for stem in stems)
+        """`stems` with every word of `not_people` and `either` blanked, positions kept."""
+        return tuple("" if stem in self._not_people or stem in self._either else stem for stem in stems)
 
     def shared_sentences(self, stems: Sequence[str], sentence_of: Sequence[int]) -> frozenset[int]:
         """Sentences in which a person shares an animal's or a character's symptom: "the cat

@@ -249,6 +249,7 @@ def test_an_animal_s_or_a_character_s_symptom_is_not_a_person_s(dialogue, messag
     "my daughter dressed as a cat just collapsed at the halloween party",
     "my husband and the dog had a fit at the same time",
     "mi esposo y el perro se desmayaron en la cochera",
+    "at a cosplay con my friend went as a zombie has passed out cold",  # `either`: zombie names people too
 ])
 def test_an_animal_nearby_does_not_explain_a_person_s_emergency_away(dialogue, message):
     assert dialogue.respond(message).kind == "urgent"
