@@ -172,8 +172,8 @@ class Triage:
                 return raised
             if found is not None and len(message.stems) < self.clear_min_words:
                 return raised  # too short to hold anything that explains the symptom away
-            if found is not None and message.sentence_of[found[1]] in self._context.shared_sentences(
-                    message.stems, message.sentence_of):
+            if found is not None and self._context.shared_sentences(message.stems, message.sentence_of) & {
+                    message.sentence_of[i] for i in range(found[1], found[2])}:
                 return raised  # "the cat collapsed and then so did i": the net reads "cat" as harmless
             # Cleared only if the words around the symptom read as harmless too: a long message
             # about parking and insurance must not dilute "and I can't breathe".

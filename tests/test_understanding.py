@@ -30,7 +30,6 @@ def test_context_marks_an_animal_as_the_subject_only_when_it_is_one(searcher):
     read = searcher.understander.read
     assert spans(read("our old lab just had a seizure"), "not_a_person") == ["just had a seizure"]
     assert spans(read("I walked the dog had a seizure"), "not_a_person") == []  # the dog is an object
-    assert spans(read("in the film the hero faints at the end"), "not_a_person") == ["the hero faints at the end"]
     assert spans(read("my friend has passed out cold"), "negated") == []  # "the pain has passed" is the denial
 
 
