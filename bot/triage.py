@@ -163,8 +163,8 @@ class Triage:
         found = self._rule(message)
         raised = found[0] if found else self.by_meaning(message)
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
-        # rule's alarm the net reads the message without animal words, whose weights it learned
-        # from pets' look-alikes: "my daughter dressed as a cat just collapsed" is a person's.
+        # rule's alarm the net reads the message without their animal and character words, whose
+        # weights it learned from pets' look-alikes: "my daughter dressed as a cat just collapsed".
         stems = self._context.without_animals(message.stems) if found is not None else message.stems
         chance, category = self._learned.assess(stems)
         if raised is not None:
@@ -174,7 +174,7 @@ class Triage:
                 return raised  # too short to hold anything that explains the symptom away
             if found is not None and self._context.shared_sentences(message.stems, message.sentence_of) & {
                     message.sentence_of[i] for i in range(found[1], found[2])}:
-                return raised  # "the cat collapsed and then so did i": the net reads "cat" as harmless
+                return raised  # "the cat collapsed and then so did i": a person has it too
             # Cleared only if the words around the symptom read as harmless too: a long message
             # about parking and insurance must not dilute "and I can't breathe".
             if found is not None:
