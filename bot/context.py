@@ -130,7 +130,7 @@ class ContextRules:
                 found.append(Modifier("not_a_person", (i, i + 1), (i + 1, end + 1)))
         return found
 
-    def without_animals(self, stems: Sequence[str]) -> tuple[str, ...]:
+    def without_animals_and_characters(self, stems: Sequence[str]) -> tuple[str, ...]:
         """`stems` with every word of `not_people` and `either` blanked, positions kept."""
         return tuple("" if stem in self._not_people or stem in self._either else stem for stem in stems)
 

@@ -97,7 +97,7 @@ class Intents:
         return cls(read_yaml(path, IntentsError), understander, cache)
 
     def intent(self, message: Message) -> str:
-        chance = dict(zip(self._learned.classes, self._learned.probabilities(message.stems).tolist()))
+        chance = self._learned.chances(message.stems)
         # The likeliest intent, except small talk or "more" that does not look like its examples.
         # The nearest-example scan (about 1 ms) is only needed when one of those is the likeliest.
         near: dict[str, float] | None = None
@@ -115,7 +115,7 @@ class Intents:
         """Does the message lean on the previous question? Asked only when there is one.
         Nearest examples and the learned classifier's probabilities, blended."""
         near = self._topic.scores(message)
-        chance = dict(zip(self._topic_learned.classes, self._topic_learned.probabilities(message.stems).tolist()))
+        chance = self._topic_learned.chances(message.stems)
         blended = {label: near.get(label, -1.0) + TOPIC_LEARNED_WEIGHT * p for label, p in chance.items()}
         return max(blended, key=blended.__getitem__) == "follow_up"
 

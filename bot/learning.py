@@ -58,6 +58,10 @@ class StemClassifier:
         return cls(arrays["features"].tolist(), arrays["idf"], arrays["weights"], arrays["bias"],
                    arrays["classes"].tolist())
 
+    def chances(self, stems: Sequence[str]) -> dict[str, float]:
+        """Each class's probability, by name."""
+        return dict(zip(self.classes, self.probabilities(stems).tolist()))
+
     def probabilities(self, stems: Sequence[str]) -> np.ndarray:
         """One probability per class, in the order of `classes`."""
         counts: dict[int, int] = {}

@@ -165,7 +165,7 @@ class Triage:
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
         # rule's alarm the net reads the message without their animal and character words, whose
         # weights it learned from pets' look-alikes: "my daughter dressed as a cat just collapsed".
-        stems = self._context.without_animals(message.stems) if found is not None else message.stems
+        stems = self._context.without_animals_and_characters(message.stems) if found is not None else message.stems
         chance, category = self._learned.assess(stems)
         if raised is not None:
             if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
