@@ -24,7 +24,7 @@ MIN_RECALL = 0.989
 MAX_FALSE_ALARMS = 0.097  # 167 of 1,739 is 0.0960...
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
-                 "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee"}
+                 "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee", "writer-hh", "writer-jj"}
 # Follow-ups ("and the nausea?") and small talk, logistics: never an emergency. Measured: 8 of
 # 441, most of them writer-ff's short follow-ups read by the learned net alone.
 CONVERSATION_MAX_ALARMS = 0.019
