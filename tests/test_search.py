@@ -104,9 +104,9 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
         elif hits:
             wrong += 1
     answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
-    # Measured on the 1,944 held-out questions: 0.907 right, 0.017 misleading, 0.934 of the
+    # Measured on the 2,052 held-out questions: 0.913 right, 0.017 misleading, 0.933 of the
     # out-of-scope declined (BENCHMARKS.md; the targets are 0.90, 0.02 and 0.95).
-    assert right / len(answerable) >= 0.905
+    assert right / len(answerable) >= 0.91
     assert wrong / len(answerable) <= 0.02
     assert 1 - answered_outside / len(outside) >= 0.93
 

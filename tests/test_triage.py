@@ -14,14 +14,14 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 3,150 held-out messages: 0.990 (1,397 of 1,411),
-# met by one message, and 0.096 (167 of 1,739), NOT met (BENCHMARKS.md lists every miss); these
-# floors hold the measured level so that no change makes it worse. The first writers' and
-# writers a-b's look-alikes keep a floor of their own (0.035; measured 7 of 289); the later
-# writers (s, t, w, x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee) wrote harder
+# was never used for tuning. Measured on all 3,437 held-out messages: 0.990 (1,532 of 1,547),
+# met, and 0.093 (176 of 1,890), NOT met (BENCHMARKS.md lists every miss); these floors hold the
+# measured level so that no change makes it worse. The first writers' and writers a-b's
+# look-alikes keep a floor of their own (0.035; measured 7 of 289); the later writers (s, t, w,
+# x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee, then hh and jj) wrote harder
 # look-alikes and plain conversation.
-MIN_RECALL = 0.989
-MAX_FALSE_ALARMS = 0.097  # 167 of 1,739 is 0.0960...
+MIN_RECALL = 0.99  # 1,532 of 1,547 is 0.99030...
+MAX_FALSE_ALARMS = 0.094  # 176 of 1,890 is 0.0931...
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
                  "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee", "writer-hh", "writer-jj"}
@@ -69,8 +69,8 @@ def test_evaluation_halves_follow_the_fixed_split():
     """Nobody moves a message between halves: the half is a hash of its text."""
     for name in ("triage", "questions", "intents"):
         for half in ("tune", "heldout"):
-            if (name, half) == ("triage", "tune"):
-                continue  # the triage tune half is the learned net's examples, checked below
+            # The triage tune half is mostly the learned net's examples (checked below);
+            # eval/triage.tune.jsonl holds the part not learned yet (BENCHMARKS.md).
             for row in load_jsonl(f"eval/{name}.{half}.jsonl"):
                 text = row.get("message") or row["question"]
                 odd = int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2
