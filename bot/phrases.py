@@ -6,7 +6,8 @@ content editor writes in a data file. A phrase is matched word by word against s
 phrase stands for up to three words of anything, so "cant * breath" finds "can't get a
 proper breath" and "can't catch my breath". A word written `=word` must appear exactly as
 written, for the few words whose stem is shared with a harmless one ("=collapsed" is not the
-noun "collapse").
+noun "collapse"). A `#` stands for a count from 20 to 999 written in digits: "took # of my"
+finds "took 30 of my" but not "took 2 of my" or "in 2015".
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from .analysis import words
 
 GAP = "*"
 EXACT = "="
+COUNT = "#"
 MAX_GAP = 3
+MIN_COUNT = 20
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Match:
 
 @dataclass(frozen=True)
 class _Pattern:
-    parts: tuple[str, ...]  # stems, or GAP
+    parts: tuple[str, ...]  # stems, GAP or COUNT
     label: str
     needs: frozenset[str]  # the stems (and `=` words) it cannot match without
 
@@ -52,15 +55,15 @@ class PhraseMatcher:
         rewrite = rewrite or {}
         self._by_first: dict[str, list[_Pattern]] = {}
         for phrase, label in phrases:
-            read = [r for w in phrase_words(phrase) for r in (rewrite.get(w, w).split() if w not in (GAP,) and not
+            read = [r for w in phrase_words(phrase) for r in (rewrite.get(w, w).split() if w not in (GAP, COUNT) and not
                                                                   w.startswith(EXACT) else [w])]
-            parts = tuple(w if w == GAP or w.startswith(EXACT) else stem(w) for w in read)
+            parts = tuple(w if w in (GAP, COUNT) or w.startswith(EXACT) else stem(w) for w in read)
             parts = tuple(p for i, p in enumerate(parts) if not (p == GAP and (i == 0 or parts[i - 1] == GAP)))
             while parts and parts[-1] == GAP:
                 parts = parts[:-1]
             if parts:
                 key = parts[0][1:] if parts[0].startswith(EXACT) else parts[0]
-                needs = frozenset(p[1:] if p.startswith(EXACT) else p for p in parts if p != GAP)
+                needs = frozenset(p[1:] if p.startswith(EXACT) else p for p in parts if p not in (GAP, COUNT))
                 self._by_first.setdefault(key, []).append(_Pattern(parts, label, needs))
         for bucket in self._by_first.values():
             bucket.sort(key=lambda p: -len(p.parts))
@@ -79,6 +82,8 @@ class PhraseMatcher:
             candidates = self._by_first.get(stems[i], [])
             if words[i] != stems[i]:
                 candidates = [*candidates, *self._by_first.get(words[i], ())]
+            if is_count(stems[i]):
+                candidates = [*candidates, *self._by_first.get(COUNT, ())]
             for pattern in candidates:
                 if not pattern.needs <= present:
                     continue
@@ -96,6 +101,8 @@ def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[st
     def fits(part: str, position: int) -> bool:
         if position >= len(stems):
             return False
+        if part == COUNT:
+            return is_count(stems[position])
         return words[position] == part[1:] if part.startswith(EXACT) else stems[position] == part
 
     position = start
@@ -121,8 +128,13 @@ def _match_from(parts: tuple[str, ...], stems: Sequence[str], words: Sequence[st
     return position, tuple(skipped)
 
 
+def is_count(word: str) -> bool:
+    """Digits only (not "2nd", not "²"), from MIN_COUNT to 999: four digits are a year ("in 2015")."""
+    return word.isascii() and word.isdigit() and len(word) <= 3 and int(word) >= MIN_COUNT
+
+
 def phrase_words(phrase: str) -> list[str]:
-    """A data-file phrase split into words exactly as messages are, keeping `*` gaps."""
+    """A data-file phrase split into words exactly as messages are, keeping `*` gaps and `#` counts."""
     return [w for chunk in phrase.split()
-            for w in ([chunk] if chunk == GAP else [EXACT + x for x in words(chunk[1:])] if chunk.startswith(EXACT)
+            for w in ([chunk] if chunk in (GAP, COUNT) else [EXACT + x for x in words(chunk[1:])] if chunk.startswith(EXACT)
                       else words(chunk))]

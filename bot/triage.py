@@ -220,13 +220,14 @@ class Triage:
         for match in self._concepts.find(message.stems, message.words):
             if not ignored.intersection(range(match.start, match.end)):
                 mentions.setdefault(match.label, []).append(match)
-        # A symptom phrase's own words ("no urine", "not breathing") are not ConText triggers; words
-        # a gap passed over are ("face isn't drooping" matched "face * drooping").
-        in_mentions = frozenset(i for found in mentions.values() for m in found for i in m.own_words())
         for category in self.categories:
             for rule in category.rules:
+                # The rule's own phrases' words ("no urine", "not breathing") are not ConText
+                # triggers; words a gap passed over are ("face isn't drooping" matched "face *
+                # drooping"), and so are other concepts' words ("used to" is past, not "used").
+                own = frozenset(i for concept in rule for m in mentions.get(concept, ()) for i in m.own_words())
                 standing = [[m for m in mentions.get(concept, ())
-                             if not message.modified(m.start, m.end, in_mentions) & category.explained_away_by]
+                             if not message.modified(m.start, m.end, own) & category.explained_away_by]
                             for concept in rule]
                 if all(standing) and self._close_together(standing, category.window or self.window):
                     start = min(m.start for group in standing for m in group)

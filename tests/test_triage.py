@@ -315,3 +315,49 @@ def test_an_emergency_is_not_diluted_by_a_long_routine_message(dialogue, emergen
     text = {"after": f"{PADDING} {emergency}", "twice after": f"{PADDING} {PADDING} {emergency}",
             "before": f"{emergency}. {PADDING} {PADDING}"}[where]
     assert dialogue.respond(text).kind == "urgent"
+
+
+OVERDOSES = load_jsonl("probes/overdoses.jsonl")
+
+
+@pytest.mark.parametrize("name, most_missed, most_alarms", [
+    ("written-against-1", 4, 9), ("written-against-2", 9, 11), ("check", 15, 12)])
+def test_overdoses_told_in_patients_words_raise_alarms(dialogue, name, most_missed, most_alarms):
+    """Three outside writers' overdoses (a whole supply, a handful, "like 40", "the rest of my",
+    a teenager in a parent's tablets) and harmless messages in the same words (doses in mg, premedication,
+    refills, the news). The rules in triage.yaml were written against the first two sets (39 and
+    45 caught before, 56 and 61 now); the third was only measured: 65 of its 80 overdoses alarm
+    (53 before), and 12 of its 79 harmless messages (12 before). These floors hold that level."""
+    rows = [r for r in OVERDOSES if r["set"] == name]
+    missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
+    alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
+    assert len(missed) <= most_missed, missed
+    assert len(alarms) <= most_alarms, alarms
+
+
+@pytest.mark.parametrize("message", [
+    "took 30 of my sleeping tablets", "had like 40 paracetamol with some wine", "swallowed a handful of my codeine",
+    "mi hija se tomó una caja entera de ibuprofeno", "swallowed the rest of my seroquel",
+    "I took all my gabapentin about an hour ago"])
+def test_an_overdose_named_by_its_amount_is_self_harm(dialogue, message):
+    reply = dialogue.respond(message)
+    assert reply.kind == "urgent" and reply.urgent.category == "self_harm"
+
+
+@pytest.mark.parametrize("message", [
+    "took 20 mg of pred this morning", "i took 25 units of insulin with dinner", "it took 30 minutes for my tablets to work",
+    "the box of paracetamol is empty, need to buy more for premed", "I took 2 paracetamol before my infusion",
+    "I had a seizure back in 2010 with a high fever, never since. Is there any reason IVIG would bring one on?"])
+def test_a_dose_a_refill_or_a_year_is_not_an_overdose(dialogue, message):
+    """A count next to a unit or a time is a dose; four digits are a year, which still makes a
+    sentence past ("in 2010")."""
+    assert dialogue.respond(message).kind != "urgent"
+
+
+def test_a_count_in_a_phrase_is_twenty_to_999_in_digits():
+    from bot.phrases import PhraseMatcher
+    matcher = PhraseMatcher([("took # of my", "count")], stem=lambda word: word)
+    found = {text: bool(matcher.find(text.split())) for text in
+             ("took 30 of my", "took 2 of my", "took 2015 of my", "took 30th of my", "took ²⁰ of my")}
+    assert found == {"took 30 of my": True, "took 2 of my": False, "took 2015 of my": False,
+                     "took 30th of my": False, "took ²⁰ of my": False}
