@@ -77,13 +77,15 @@ class PhraseMatcher:
         # A phrase whose words are not all in the message cannot match anywhere in it: most
         # phrases that start with a common word ("a", "not", "my") are ruled out here, once.
         present = frozenset(stems).union(words)
+        counts = self._by_first.get(COUNT, ())  # phrases that start with a count, if any
+        at_counts = frozenset(i for i, s in enumerate(stems) if s[:1].isdigit() and is_count(s)) if counts else ()
         found: list[Match] = []
         for i in range(len(stems)):
             candidates = self._by_first.get(stems[i], [])
             if words[i] != stems[i]:
                 candidates = [*candidates, *self._by_first.get(words[i], ())]
-            if is_count(stems[i]):
-                candidates = [*candidates, *self._by_first.get(COUNT, ())]
+            if i in at_counts:
+                candidates = [*candidates, *counts]
             for pattern in candidates:
                 if not pattern.needs <= present:
                     continue
