@@ -48,7 +48,15 @@ class Category:
     rules: tuple[tuple[str, ...], ...]
     window: int | None  # words within which a rule's concepts must appear; None: the file's default
     search_hint: str = ""  # words added to the search so the documents' own safety advice follows
-    learned_can_clear: bool = True  # may the learned net overrule a rule that fired?
+    # May the learned net overrule a rule that fired? A set of concepts: only a rule made of
+    # those (self-harm's indirect signs, "wont be around", which logistics share) may be.
+    learned_can_clear: bool | frozenset[str] = True
+
+    def clearable(self, rule: tuple[str, ...] | None) -> bool:
+        """May the learned net clear this alarm? `rule` is the rule that fired (None: the semantic net)."""
+        if isinstance(self.learned_can_clear, bool):
+            return self.learned_can_clear
+        return rule is not None and set(rule) <= self.learned_can_clear
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ class Triage:
     # -- detection -------------------------------------------------------------------------
     def assess(self, message: Message) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
-        is harmless (never for categories marked `learned_can_clear: false`, nor for a message
+        is harmless (never where the category's `learned_can_clear` forbids it, nor for a message
         shorter than `clear_min_words`, nor when a person shares the symptom ("so did I"), nor
         unless the symptom's surroundings and its own clause read as harmless too), and raises
         one itself when it is confident of an emergency no rule saw in a message with a content
@@ -168,7 +176,7 @@ class Triage:
         stems = self._context.without_animals_and_characters(message.stems) if found is not None else message.stems
         chance, category = self._learned.assess(stems)
         if raised is not None:
-            if chance >= self.clear_below or not self._category(raised.category).learned_can_clear:
+            if chance >= self.clear_below or not self._category(raised.category).clearable(found[3] if found else None):
                 return raised
             if found is not None and len(message.stems) < self.clear_min_words:
                 return raised  # too short to hold anything that explains the symptom away
@@ -213,8 +221,8 @@ class Triage:
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
-    def _rule(self, message: Message) -> tuple[Urgency, int, int] | None:
-        """The first category a rule finds, and the span of words its mentions cover."""
+    def _rule(self, message: Message) -> tuple[Urgency, int, int, tuple[str, ...]] | None:
+        """The first category a rule finds, the span of words its mentions cover, and the rule."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
         mentions: dict[str, list[Match]] = {}
         for match in self._concepts.find(message.stems, message.words):
@@ -232,7 +240,7 @@ class Triage:
                 if all(standing) and self._close_together(standing, category.window or self.window):
                     start = min(m.start for group in standing for m in group)
                     end = max(m.end for group in standing for m in group)
-                    return Urgency(category.name, category.severity, "rule", category.search_hint), start, end
+                    return Urgency(category.name, category.severity, "rule", category.search_hint), start, end, rule
         return None
 
     @staticmethod
@@ -333,8 +341,11 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
             problems.append(f"{where}: search_hint must be text")
             hint = ""
         can_clear = spec.get("learned_can_clear", True)
-        if not isinstance(can_clear, bool):
-            problems.append(f"{where}: learned_can_clear must be true or false")
+        if isinstance(can_clear, list) and all(isinstance(c, str) for c in can_clear):
+            problems += [f"{where}: learned_can_clear names unknown concept {c!r}" for c in can_clear if c not in concepts]
+            can_clear = frozenset(can_clear)
+        elif not isinstance(can_clear, bool):
+            problems.append(f"{where}: learned_can_clear must be true, false or a list of concepts")
             can_clear = True
         categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window, hint,
                                    can_clear))

@@ -327,11 +327,18 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       net's examples): 76 of 80 alarm (53 at the session's start), 14 of 79 harmless ones (12);
     - suicide and self-harm without an overdose (half of one writer's set; the other half and two
       more writers' sets are in the examples): 52 of 57 (30), 12 of 48 harmless (12);
-    - IVIG's warning signs and stroke: 99 of 100 (100), 10 of 100 harmless (11).
-    These floors hold that level."""
-    sets = {"overdoses": ([r for r in OVERDOSES if r["set"] == "check"], 4, 14),
-            "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 12),
-            "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10)}
+    - IVIG's warning signs and stroke: 99 of 100 (100), 10 of 100 harmless (11);
+    - everyday messages in the words of a crisis ("I won't be around next week", "can you
+      overdose on IVIG?") and crises told in that register (the `check` half of
+      probes/everyday.jsonl; phrases were written from the other half): 53 of 53 (53), 17 of 157
+      harmless (21).
+    Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
+    overdose and self-harm messages alarm 10 and 9 times (14 and 12 before). These floors hold
+    that level."""
+    sets = {"overdoses": ([r for r in OVERDOSES if r["set"] == "check"], 4, 10),
+            "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 9),
+            "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
+            "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17)}
     for name, (rows, most_missed, most_alarms) in sets.items():
         missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
         alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
@@ -372,6 +379,39 @@ def test_logistics_in_the_words_of_a_plan_are_not_self_harm(dialogue, message):
     review found phrases written from the probes ("the quickest way", "before the end", "the
     note", "last message") alarming on these; they were narrowed."""
     assert dialogue.respond(message).kind != "urgent"
+
+
+@pytest.mark.parametrize("message", [
+    "Can you overdose on IVIG?", "what happens if they give you too much ivig, can you overdose",
+    "I cut myself shaving this morning, is a small nick ok before the infusion",
+    "I'm hoarding snacks for infusion day lol", "made a will last year, nothing to do with ivig just sorting paperwork"])
+def test_an_indirect_sign_of_self_harm_in_an_everyday_message_is_cleared(dialogue, message):
+    """`self_harm_signs` ("overdose", "cut myself", "hoarding", "made a will") also turn up in
+    ordinary messages: the learned net may clear an alarm they alone raise. It does not yet
+    clear "I won't be around next week, can I reschedule?" (BENCHMARKS.md)."""
+    assert dialogue.respond(message).kind != "urgent"
+
+
+@pytest.mark.parametrize("message", [
+    "i think ive overdosed", "she has taken an overdose", "I'm going to overdose tonight",
+    "I cant do this anymore, I've got all my tablets out on the table",
+    "I won't be around for the next infusion, I've made sure of that, I've got enough tablets saved"])
+def test_a_crisis_in_the_words_of_a_sign_still_alarms(dialogue, message):
+    reply = dialogue.respond(message)
+    assert reply.kind == "urgent" and reply.urgent.category == "self_harm"
+
+
+def test_learned_can_clear_names_known_concepts(tmp_path):
+    import yaml
+
+    from bot.triage import DATA_FILE, TriageError, validate
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data["categories"]["self_harm"]["learned_can_clear"] = ["self_harm_signs", "no_such_concept"]
+    with pytest.raises(TriageError, match="no_such_concept"):
+        validate(data)
+    data["categories"]["self_harm"]["learned_can_clear"] = "sometimes"
+    with pytest.raises(TriageError, match="learned_can_clear"):
+        validate(data)
 
 
 def test_a_count_in_a_phrase_is_twenty_to_999_in_digits():
