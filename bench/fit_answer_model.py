@@ -17,11 +17,13 @@ questions are negatives. The script prints the cross-validated risk-coverage cur
 the threshold that maximises (correct answers - 2 x wrong answers) among those that answer at
 most 5% of out-of-scope questions (the issue's abstention target): showing a passage that does
 not answer costs more than saying nothing answers. Two models are written:
-`with_examples` (coverage, the scope classifier, closeness to example and out-of-scope
-questions, and how clearly the best passage beats the next, for corpora whose documents carry
-example questions) and `plain` (coverage alone, for corpora without, such as MedQuAD; fitted
-on these documents with every example question left out). A richer feature set's curve is
-printed too, so it is adopted only when it beats them.
+- `with_examples`, for corpora whose documents carry example questions: coverage, the scope
+  classifier, closeness to the example and the out-of-scope questions, how clearly the best
+  passage beats the next, closeness to the best passage itself, and whether a question asking
+  for a number or a year (bot/data/answer_types.yaml) meets a best passage without one;
+- `plain`, coverage alone, for corpora without example questions, such as MedQuAD; fitted on
+  these documents with every example question left out.
+A comparison feature set's curve is printed too, so it is adopted only when it beats them.
 """
 from __future__ import annotations
 
@@ -55,8 +57,9 @@ NOTE = ("<!-- Patients' own words from the tune half of the patient questions "
 BLOCK = re.compile(re.escape(NOTE) + r"\n<!-- questions:.*?-->\n\n", re.S)
 
 
-MODELS = {"plain": ("coverage",), "with_examples": ("coverage", "in_scope", "asked", "outside", "margin")}
-MEANING_FEATURES = ("outside",)  # features read from the query's meaning vector
+MODELS = {"plain": ("coverage",),
+          "with_examples": ("coverage", "in_scope", "asked", "outside", "margin", "meaning", "no_such_answer")}
+MEANING_FEATURES = ("outside", "meaning")  # features read from the query's meaning vector
 
 
 def as_written(question: str) -> str:
@@ -96,7 +99,7 @@ def answer_features(searcher: Searcher, q: dict) -> tuple[dict | None, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--compare", default="coverage,in_scope,asked,outside,margin,meaning,unknown",
+    parser.add_argument("--compare", default="coverage,in_scope,asked,outside,margin",
                         help="another feature set whose curve is printed for comparison")
     args = parser.parse_args()
     settings = Settings()

@@ -22,7 +22,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .analysis import Analyzer, read_word_list, tokenize
+from .analysis import Analyzer, read_word_list, read_yaml, tokenize, words
 from .cache import Cache
 from .config import Settings, SettingsError
 from .documents import document_paths, load_corpus
@@ -30,12 +30,14 @@ from .files import read_limited
 from .index import FORMAT_VERSION, CacheProblem, FieldWeights, Index, passage_terms
 from .learning import StemClassifier
 from .passages import Passage, make_passages
+from .phrases import PhraseMatcher
 from .understanding import Message, Models, Understander
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ANSWER_MODEL = DATA_DIR / "answer_model.json"
+ANSWER_TYPES = DATA_DIR / "answer_types.yaml"
 OUT_OF_SCOPE = DATA_DIR / "out_of_scope.jsonl"
 IN_SCOPE = "in"
 SCOPE_C = 16.0
@@ -68,6 +70,7 @@ class Query:
     corrections: tuple[tuple[str, str], ...] = ()
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
     stems: tuple[str, ...] = ()  # the whole message's stems, for the learned question matcher
+    asks: frozenset[str] = frozenset()  # kinds of answer asked for: "number", "year" (answer_types.yaml)
 
     @property
     def is_empty(self) -> bool:
@@ -77,7 +80,8 @@ class Query:
         """This query with `other`'s content terms added at `weight` (for follow-ups)."""
         mine = {t for t, _ in self.content}
         extra = tuple((t, w * weight) for t, w in other.content if t not in mine)
-        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems + other.stems)
+        return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems + other.stems,
+                     self.asks)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,40 @@ class Hit:
     # The score without the learned matcher, whose probabilities pick one passage and say nothing
     # of the others: a 2nd or 3rd passage is compared with the best on this.
     unmatched: float = 0.0
+
+
+class AnswerTypesError(ValueError):
+    """answer_types.yaml is not usable; the message says why."""
+
+
+class AnswerTypes:
+    """Questions that ask for a number or a year, and whether a passage holds one
+    (bot/data/answer_types.yaml)."""
+
+    def __init__(self, asks: PhraseMatcher, numbers: frozenset[str]) -> None:
+        self._asks = asks
+        self._numbers = numbers
+
+    @classmethod
+    def load(cls, path: Path, understander: Understander, cache_dir: Path | None = None) -> "AnswerTypes":
+        data = read_yaml(path, AnswerTypesError, cache_dir)
+        asks, numbers = (data or {}).get("asks"), (data or {}).get("numbers")
+        if (not isinstance(asks, dict) or set(asks) - {"number", "year"} or not isinstance(numbers, list)
+                or not all(isinstance(p, list) and all(isinstance(w, str) for w in p) for p in asks.values())
+                or not all(isinstance(w, str) for w in numbers)):
+            raise AnswerTypesError(f"{path.name}: needs `asks` (number, year: lists of phrases) and `numbers` (a list of words)")
+        matcher = PhraseMatcher([(p, kind) for kind, phrases in asks.items() for p in phrases],
+                                understander.analyzer.stem, understander.rewrite)
+        return cls(matcher, frozenset(w.lower() for w in numbers))
+
+    def asked(self, message: Message) -> frozenset[str]:
+        return frozenset(m.label for m in self._asks.find(message.stems, message.words))
+
+    def holds(self, kind: str, text: str) -> bool:
+        """Does `text` hold an answer of this kind: a year, or any number?"""
+        if kind == "year":
+            return any(len(w) == 4 and w.isdigit() and 1900 <= int(w) <= 2099 for w in words(text))
+        return any(w[:1].isdigit() or w in self._numbers for w in words(text))
 
 
 @dataclass(frozen=True)
@@ -134,6 +172,7 @@ class Searcher:
     # How this searcher came to be, for metrics: seconds to build or load, and from the cache?
     load_seconds: float = 0.0
     from_cache: bool = False
+    answer_types: AnswerTypes | None = None
     answer_model: AnswerModel = field(init=False)
 
     def __post_init__(self) -> None:
@@ -160,7 +199,9 @@ class Searcher:
         # asked for) but count little towards whether the topic is covered.
         content = tuple((t, GENERIC_WEIGHT if t in self.common else 1.0) for t in topic)
         cues = tuple((t, self.cue_weight) for t in message.cues)
-        return Query(tuple((t, 1.0) for t in topic) + cues, content, message.corrections, message.vector, message.stems)
+        asks = self.answer_types.asked(message) if self.answer_types else frozenset()
+        return Query(tuple((t, 1.0) for t in topic) + cues, content, message.corrections, message.vector, message.stems,
+                     asks)
 
     def search(self, query: Query, k: int = MAX_PASSAGES, exclude: frozenset[int] = frozenset()) -> list[Hit]:
         """Up to k answering passages, best first; [] when nothing in the corpus answers."""
@@ -211,10 +252,13 @@ class Searcher:
         found = {
             "coverage": best.coverage,
             "asked": best.asked,
-            "meaning": best.meaning,
+            "meaning": best.meaning if query.vector is not None else self.answer_model.fill.get("meaning", 0.0),
             "margin": best.score - hits[1].score if len(hits) > 1 else best.score,
             "unknown": unknown / total,
             "outside": outside,
+            # The question asks for a number or a year that the best passage does not hold.
+            "no_such_answer": float(self.answer_types is not None and any(
+                not self.answer_types.holds(kind, best.passage.text) for kind in query.asks)),
         }
         if self.scope is not None and query.stems:
             found["in_scope"] = float(self.scope.probabilities(query.stems)[self.scope.classes.index(IN_SCOPE)])
@@ -408,4 +452,5 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
         lambda v: isinstance(v, dict) and all(isinstance(v.get(k), list) for k in ("generic", "common")))
     return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key,
                     frozenset(generic["generic"]), frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
-                    load_seconds=time.perf_counter() - started, from_cache=loaded is not None)
+                    load_seconds=time.perf_counter() - started, from_cache=loaded is not None,
+                    answer_types=AnswerTypes.load(ANSWER_TYPES, understander, cache))
