@@ -77,7 +77,8 @@ class Query:
         return not self.content
 
     def plus(self, other: "Query", weight: float) -> "Query":
-        """This query with `other`'s content terms added at `weight` (for follow-ups)."""
+        """This query with `other`'s content terms added at `weight` (for follow-ups). A follow-up
+        asks for what its own words ask for ("and how many?"), not what the topic's question did."""
         mine = {t for t, _ in self.content}
         extra = tuple((t, w * weight) for t, w in other.content if t not in mine)
         return Query(self.terms + extra, self.content + extra, self.corrections, self.vector, self.stems + other.stems,
@@ -126,8 +127,8 @@ class AnswerTypes:
 
     def holds(self, kind: str, text: str) -> bool:
         """Does `text` hold an answer of this kind: a year, or any number?"""
-        if kind == "year":
-            return any(len(w) == 4 and w.isdigit() and 1900 <= int(w) <= 2099 for w in words(text))
+        if kind == "year":  # "1981", "the 1980s"
+            return any(w[:4].isdigit() and w[4:] in ("", "s") and 1900 <= int(w[:4]) <= 2099 for w in words(text))
         return any(w[:1].isdigit() or w in self._numbers for w in words(text))
 
 
@@ -237,8 +238,9 @@ class Searcher:
 
     def features(self, query: Query, hits: Sequence[Hit]) -> dict[str, float]:
         """What the answer model weighs: how much of the question's topic the best passage covers,
-        how close the question is to what that passage was written to answer, how clearly it
-        beats the next one, and how close the question is to one known to be out of scope."""
+        how close the question is to what that passage was written to answer and to the passage
+        itself, how clearly it beats the next one, how close the question is to one known to be
+        out of scope, and whether it asks for a number or a year the passage does not hold."""
         best = hits[0]
         total = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content) or 1.0
         unknown = sum(w * max(self.index.term_idf(t), IDF_FLOOR) for t, w in query.content if t not in self.index.term_ids)
@@ -453,4 +455,4 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key,
                     frozenset(generic["generic"]), frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
                     load_seconds=time.perf_counter() - started, from_cache=loaded is not None,
-                    answer_types=AnswerTypes.load(ANSWER_TYPES, understander, cache))
+                    answer_types=AnswerTypes.load(ANSWER_TYPES, understander, cache_dir=cache))

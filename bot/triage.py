@@ -67,6 +67,15 @@ class Urgency:
     search_hint: str = ""
 
 
+@dataclass(frozen=True)
+class Fired:
+    """A rule that fired: its alarm, the words [start, end) its mentions cover, and the rule."""
+    urgency: Urgency
+    start: int
+    end: int
+    rule: tuple[str, ...]
+
+
 class LearnedNet:
     """A second opinion learned from labelled messages (bot/data/triage_examples.jsonl). It reads
     the words around a symptom ("last year", "the leaflet says", "and now she won't wake") that
@@ -168,33 +177,23 @@ class Triage:
         unless the symptom's surroundings and its own clause read as harmless too), and raises
         one itself when it is confident of an emergency no rule saw in a message with a content
         word."""
-        found = self._rule(message)
-        raised = found[0] if found else self.by_meaning(message)
+        fired = self._rules(message)
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
         # rule's alarm the net reads the message without their animal and character words, whose
         # weights it learned from pets' look-alikes: "my daughter dressed as a cat just collapsed".
-        stems = self._context.without_animals_and_characters(message.stems) if found is not None else message.stems
+        stems = self._context.without_animals_and_characters(message.stems) if fired else message.stems
         chance, category = self._learned.assess(stems)
+        # Every rule that fired must be cleared: clearing "can you overdose on IVIG?" must not
+        # hide the "my throat feels tight" after it.
+        for found in fired:
+            if not self._clears(message, stems, chance, found):
+                return found.urgency
+        if fired:
+            return None
+        raised = self.by_meaning(message)
         if raised is not None:
-            if chance >= self.clear_below or not self._category(raised.category).clearable(found[3] if found else None):
+            if chance >= self.clear_below or not self._category(raised.category).clearable(None):
                 return raised
-            if found is not None and len(message.stems) < self.clear_min_words:
-                return raised  # too short to hold anything that explains the symptom away
-            if found is not None and self._context.shared_sentences(message.stems, message.sentence_of) & {
-                    message.sentence_of[i] for i in range(found[1], found[2])}:
-                return raised  # "the cat collapsed and then so did i": a person has it too
-            # Cleared only if the words around the symptom read as harmless too: a long message
-            # about parking and insurance must not dilute "and I can't breathe".
-            if found is not None:
-                near = stems[max(0, found[1] - NEAR_WORDS):found[2] + NEAR_WORDS]
-                if self._learned.assess(near)[0] >= self.clear_near_below:
-                    return raised
-                # ...and so must its own clause, without the setting around it ("playing a game").
-                # A clause that runs from the message's start to the near window's end sets nothing aside.
-                first, last = self._clause(message, found[1], found[2])
-                sets_aside = first > 0 or last < found[2] + NEAR_WORDS
-                if sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_below:
-                    return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
         # or "so then?" scores on function words that emergencies happen to be written with.
@@ -203,6 +202,29 @@ class Triage:
             found_category = self._category(category)
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
+
+    def _clears(self, message: Message, stems: Sequence[str], chance: float, found: "Fired") -> bool:
+        """May the learned net clear this rule's alarm? Only when the category allows it for this
+        rule, the message is long enough to explain the symptom away, no person shares it, and
+        the net reads as harmless the whole message (`chance`), the words around the symptom and
+        the symptom's own clause."""
+        if chance >= self.clear_below or not self._category(found.urgency.category).clearable(found.rule):
+            return False
+        if len(message.stems) < self.clear_min_words:
+            return False  # too short to hold anything that explains the symptom away
+        if self._context.shared_sentences(message.stems, message.sentence_of) & {
+                message.sentence_of[i] for i in range(found.start, found.end)}:
+            return False  # "the cat collapsed and then so did i": a person has it too
+        # A long message about parking and insurance must not dilute "and I can't breathe".
+        near = stems[max(0, found.start - NEAR_WORDS):found.end + NEAR_WORDS]
+        if self._learned.assess(near)[0] >= self.clear_near_below:
+            return False
+        # ...and the symptom's own clause must read as harmless without the setting around it
+        # ("playing a game"). A clause from the message's start to the near window's end sets
+        # nothing aside.
+        first, last = self._clause(message, found.start, found.end)
+        sets_aside = first > 0 or last < found.end + NEAR_WORDS
+        return not (sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_below)
 
     def _clause(self, message: Message, start: int, end: int) -> tuple[int, int]:
         """The clause holding the symptom at words [start, end): from after the first word of the
@@ -221,13 +243,15 @@ class Triage:
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
-    def _rule(self, message: Message) -> tuple[Urgency, int, int, tuple[str, ...]] | None:
-        """The first category a rule finds, the span of words its mentions cover, and the rule."""
+    def _rules(self, message: Message) -> list["Fired"]:
+        """Every rule that fires, in the file's order (categories, then their rules); the first
+        of a category's rules that fires stands for it."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
         mentions: dict[str, list[Match]] = {}
         for match in self._concepts.find(message.stems, message.words):
             if not ignored.intersection(range(match.start, match.end)):
                 mentions.setdefault(match.label, []).append(match)
+        fired: list[Fired] = []
         for category in self.categories:
             for rule in category.rules:
                 # The rule's own phrases' words ("no urine", "not breathing") are not ConText
@@ -240,8 +264,12 @@ class Triage:
                 if all(standing) and self._close_together(standing, category.window or self.window):
                     start = min(m.start for group in standing for m in group)
                     end = max(m.end for group in standing for m in group)
-                    return Urgency(category.name, category.severity, "rule", category.search_hint), start, end, rule
-        return None
+                    urgency = Urgency(category.name, category.severity, "rule", category.search_hint)
+                    fired.append(Fired(urgency, start, end, rule))
+                    # A clearable rule does not stand for its category: a stricter one may fire too.
+                    if not category.clearable(rule) or category.learned_can_clear is True:
+                        break
+        return fired
 
     @staticmethod
     def _close_together(standing: list[list[Match]], window: int) -> bool:

@@ -128,7 +128,7 @@ def test_a_follow_up_without_a_meaning_vector_is_judged_on_the_usual_closeness(s
 @pytest.mark.parametrize("question, kinds", [
     ("how many people were in the trial", {"number"}), ("hw long does it take", {"number"}),
     ("when was ivig first approved", {"year"}), ("cuantas horas dura la infusion", {"number"}),
-    ("what are the side effects", set())])
+    ("what are the side effects", set()), ("when did my symptoms start", set())])
 def test_a_question_asking_for_a_number_or_a_year_is_recognised(searcher, question, kinds):
     assert searcher.parse(question).asks == kinds
 
@@ -137,7 +137,9 @@ def test_a_passage_holds_a_number_in_digits_or_words_and_a_year_in_four_digits(s
     types = searcher.answer_types
     assert types.holds("number", "It takes 2 to 4 hours.") and types.holds("number", "It takes several hours.")
     assert not types.holds("number", "It is given by a nurse in a clinic.")
-    assert types.holds("year", "It was approved in 1981.")
+    assert not types.holds("number", "Once the infusion starts, sit back.")
+    assert types.holds("number", "La infusion dura dos horas.")
+    assert types.holds("year", "It was approved in 1981.") and types.holds("year", "It was first used in the 1980s.")
     assert not types.holds("year", "It costs 3000 dollars.") and not types.holds("year", "It takes 4 hours.")
 
 
@@ -145,7 +147,7 @@ def test_a_best_passage_without_the_number_asked_for_counts_against_answering(se
     """The answer model weighs `no_such_answer` (bench/fit_answer_model.py fits it on the tune
     half): asking for a year of a passage that holds none lowers the confidence."""
     from bot.search import Query
-    query = searcher.parse("when did doctors start using ivig for lupus")
+    query = searcher.parse("what year did doctors start using ivig for lupus")
     hits = searcher.rank(query, 2)
     assert query.asks == {"year"} and not searcher.answer_types.holds("year", hits[0].passage.text)
     assert searcher.features(query, hits)["no_such_answer"] == 1.0
