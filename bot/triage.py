@@ -203,7 +203,7 @@ class Triage:
             return Urgency(found_category.name, found_category.severity, "learned", found_category.search_hint)
         return None
 
-    def _clears(self, message: Message, stems: Sequence[str], chance: float, found: "Fired") -> bool:
+    def _clears(self, message: Message, stems: Sequence[str], chance: float, found: Fired) -> bool:
         """May the learned net clear this rule's alarm? Only when the category allows it for this
         rule, the message is long enough to explain the symptom away, no person shares it, and
         the net reads as harmless the whole message (`chance`), the words around the symptom and
@@ -243,7 +243,7 @@ class Triage:
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
-    def _rules(self, message: Message) -> list["Fired"]:
+    def _rules(self, message: Message) -> list[Fired]:
         """Every rule that fires, in the file's order (categories, then their rules); the first
         of a category's rules that fires stands for it."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
