@@ -11,10 +11,11 @@ data files a clinician can review and change:
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 from .analysis import read_yaml
@@ -178,17 +179,18 @@ class Triage:
         one itself when it is confident of an emergency no rule saw in a message with a content
         word."""
         fired = self._rules(message)
+        first = next(fired, None)
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
         # rule's alarm the net reads the message without their animal and character words, whose
         # weights it learned from pets' look-alikes: "my daughter dressed as a cat just collapsed".
-        stems = self._context.without_animals_and_characters(message.stems) if fired else message.stems
+        stems = self._context.without_animals_and_characters(message.stems) if first is not None else message.stems
         chance, category = self._learned.assess(stems)
-        # Every rule that fired must be cleared: clearing "can you overdose on IVIG?" must not
-        # hide the "my throat feels tight" after it.
-        for found in fired:
-            if not self._clears(message, stems, chance, found):
-                return found.urgency
-        if fired:
+        if first is not None:
+            # Every rule that fires must be cleared: clearing "can you overdose on IVIG?" must not
+            # hide the "my throat feels tight" after it. Later rules are read only if needed.
+            for found in itertools.chain([first], fired):
+                if not self._clears(message, stems, chance, found):
+                    return found.urgency
             return None
         raised = self.by_meaning(message)
         if raised is not None:
@@ -243,15 +245,14 @@ class Triage:
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
-    def _rules(self, message: Message) -> list[Fired]:
-        """Every rule that fires, in the file's order (categories, then their rules); the first
-        of a category's rules that fires stands for it."""
+    def _rules(self, message: Message) -> Iterator[Fired]:
+        """Every rule that fires, in the file's order (categories, then their rules), found as
+        they are asked for; the first of a category's rules that fires stands for it."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
         mentions: dict[str, list[Match]] = {}
         for match in self._concepts.find(message.stems, message.words):
             if not ignored.intersection(range(match.start, match.end)):
                 mentions.setdefault(match.label, []).append(match)
-        fired: list[Fired] = []
         for category in self.categories:
             for rule in category.rules:
                 # The rule's own phrases' words ("no urine", "not breathing") are not ConText
@@ -265,11 +266,10 @@ class Triage:
                     start = min(m.start for group in standing for m in group)
                     end = max(m.end for group in standing for m in group)
                     urgency = Urgency(category.name, category.severity, "rule", category.search_hint)
-                    fired.append(Fired(urgency, start, end, rule))
+                    yield Fired(urgency, start, end, rule)
                     # A clearable rule does not stand for its category: a stricter one may fire too.
                     if not category.clearable(rule) or category.learned_can_clear is True:
                         break
-        return fired
 
     @staticmethod
     def _close_together(standing: list[list[Match]], window: int) -> bool:
