@@ -111,8 +111,8 @@ class AnswerTypes:
         self._numbers = numbers
 
     @classmethod
-    def load(cls, path: Path, understander: Understander, cache_dir: Path | None = None) -> "AnswerTypes":
-        data = read_yaml(path, AnswerTypesError, cache_dir)
+    def load(cls, path: Path, understander: Understander) -> "AnswerTypes":
+        data = read_yaml(path, AnswerTypesError)  # a few lines: not worth a slot in the cache
         asks, numbers = (data or {}).get("asks"), (data or {}).get("numbers")
         if (not isinstance(asks, dict) or set(asks) - {"number", "year"} or not isinstance(numbers, list)
                 or not all(isinstance(p, list) and all(isinstance(w, str) for w in p) for p in asks.values())
@@ -455,4 +455,4 @@ def build_searcher(settings: Settings, models: Models | None = None, weights: Fi
     return Searcher(index, understander, vectors, question_vectors, owner, outside_vectors, key,
                     frozenset(generic["generic"]), frozenset(generic["common"]), weights, matcher=matcher, scope=scope,
                     load_seconds=time.perf_counter() - started, from_cache=loaded is not None,
-                    answer_types=AnswerTypes.load(ANSWER_TYPES, understander, cache_dir=cache))
+                    answer_types=AnswerTypes.load(ANSWER_TYPES, understander))
