@@ -431,7 +431,7 @@ def test_a_category_says_which_rules_the_learned_net_may_clear():
     assert not Category("x", "emergency", frozenset(), (("x",),), None, learned_can_clear=False).clearable(("x",))
 
 
-def test_learned_can_clear_names_known_concepts(tmp_path):
+def test_learned_can_clear_names_known_concepts():
     import yaml
 
     from bot.triage import DATA_FILE, TriageError, validate
