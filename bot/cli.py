@@ -160,6 +160,8 @@ def render_text(response: dict[str, Any]) -> str:
         if source["caveat"]:
             lines += textwrap.wrap(f"Note from the publisher: {source['caveat']}", width, initial_indent="    ",
                                    subsequent_indent="    ")
+    if response["support"]:
+        lines += ["", *textwrap.wrap(response["support"]["message"], width)]
     if response["suggestions"]:
         lines += ["", "You could also ask: " + " | ".join(response["suggestions"])]
     lines += ["", *textwrap.wrap(response["disclaimer"], width)]

@@ -30,7 +30,7 @@ class Modifier:
 class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
         problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
-                                                 "present", "years_are_historical", "subjects")]
+                                                 "present", "returning", "years_are_historical", "subjects")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
         for kind in KINDS:
@@ -48,6 +48,7 @@ class ContextRules:
         self._terminations = PhraseMatcher([(p, "end") for p in data.get("terminations", ())], stem, rewrite)
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
+        self._returning = PhraseMatcher([(p, "returning") for p in data.get("returning", ())], stem, rewrite)
         subjects = data.get("subjects") or {}
         keys = ("openers", "owners", "describers", "not_people", "links", "either")
         lists = {key: subjects.get(key) or [] for key in keys}
@@ -74,12 +75,14 @@ class ContextRules:
         # "...is that normal? I've got it right now": a sign it is happening now cancels every
         # hypothetical reading in the message.
         happening_now = bool(self._present.find(stems))
+        # "I self-harmed as a teenager and the urges are back": what is back is not long past.
+        came_back = bool(self._returning.find(stems))
         found: list[Modifier] = []
         for match in self._triggers.find(stems):
             if match.start in in_pseudo:
                 continue
             kind, direction = match.label.split(":")
-            if kind == "hypothetical" and happening_now:
+            if (kind == "hypothetical" and happening_now) or (kind == "historical" and came_back):
                 continue
             comma = kind in self.comma_ends
             if kind == "quoted":  # everything pasted after "copied from the leaflet:"
@@ -100,7 +103,7 @@ class ContextRules:
                     start -= 1
             if end > start:
                 found.append(Modifier(kind, (match.start, match.end), (start, end)))
-        if self.years_are_historical:
+        if self.years_are_historical and not came_back:
             found += self._years(stems, sentence_of)
         return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -60,6 +60,7 @@ class Reply:
     urgent: Urgency | None = None
     suggestions: tuple[str, ...] = ()
     conversation: Conversation = field(default_factory=Conversation)
+    support: str = ""  # the crisis line, on a reply without an alarm that mentions self-harm
 
 
 class ContextCodec:
@@ -130,7 +131,11 @@ class Dialogue:
     def respond(self, text: str, context: Any = None) -> Reply:
         conversation = self.codec.decode(context) or Conversation()
         message = self.understander.read(text)
-        urgency = self.triage.assess(message)  # first, and nothing below can undo it
+        verdict = self.triage.judge(message)  # first, and nothing below can undo it
+        reply = self._turn(message, conversation, verdict.urgency)
+        return replace(reply, support=self.say(templates.SUPPORT_NOTE)) if verdict.support else reply
+
+    def _turn(self, message: Message, conversation: Conversation, urgency: Urgency | None) -> Reply:
         if message.language != "en":
             notice = self.say(templates.LANGUAGE_NOTICE.get(message.language, templates.LANGUAGE_NOTICE_DEFAULT))
             return Reply("urgent" if urgency else "other_language", notice, urgent=urgency, conversation=conversation)
@@ -231,6 +236,7 @@ class Dialogue:
                 }
                 for h in reply.passages
             ],
+            "support": {"message": reply.support, "contacts": dict(self.contacts)} if reply.support else None,
             "suggestions": list(reply.suggestions),
             "context": self.codec.encode(reply.conversation),
             "disclaimer": self.disclaimer,

@@ -76,6 +76,10 @@ URGENT = {
                   "your red blood cells. Contact {clinic_phone} today. If you feel very unwell or breathless, call "
                   "{emergency_number}."),
 }
+# Added to a reply that raised no alarm but mentions self-harm ("I self-harmed as a teenager,
+# do I have to put it on the form?"): the answer stays, and help is one tap away.
+SUPPORT_NOTE = ("If you are ever having thoughts of harming yourself, you can call or text {crisis_line} at any "
+                "time, or call {emergency_number} if you are in danger.")
 URGENT_REPLY = "Please get help first. Below is what the clinic's documents say, for information only."
 URGENT_REPLY_NO_PASSAGES = "Please get help first."
 

@@ -52,6 +52,10 @@ class Category:
     # May the learned net overrule a rule that fired? A set of concepts: only a rule made of
     # those (self-harm's indirect signs, "wont be around", which logistics share) may be.
     learned_can_clear: bool | frozenset[str] = True
+    # When the alarm does not stand ("I self-harmed as a teenager", "I'm not suicidal"), the reply
+    # still carries the crisis line, unless ConText reads the mention as one of these kinds (a
+    # figure of speech). None: no such note for this category.
+    support_note_unless: frozenset[str] | None = None
 
     def clearable(self, rule: tuple[str, ...] | None) -> bool:
         """May the learned net clear this alarm? `rule` is the rule that fired (None: the semantic net)."""
@@ -75,6 +79,14 @@ class Fired:
     start: int
     end: int
     rule: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Triage's reading of one message: the alarm, if any, and, when there is none, whether the
+    reply should still carry the crisis line (a category's `support_note_unless`)."""
+    urgency: Urgency | None
+    support: bool = False
 
 
 class LearnedNet:
@@ -172,13 +184,22 @@ class Triage:
 
     # -- detection -------------------------------------------------------------------------
     def assess(self, message: Message) -> Urgency | None:
+        return self.judge(message).urgency
+
+    def judge(self, message: Message) -> Verdict:
+        """The alarm (see `_urgency`) and, without one, whether the crisis line is still offered."""
+        mentions = self._mentions(message)
+        urgency = self._urgency(message, mentions)
+        return Verdict(urgency, urgency is None and self._supports(message, mentions))
+
+    def _urgency(self, message: Message, mentions: Mapping[str, list[Match]]) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never where the category's `learned_can_clear` forbids it, nor for a message
         shorter than `clear_min_words`, nor when a person shares the symptom ("so did I"), nor
         unless the symptom's surroundings and its own clause read as harmless too), and raises
         one itself when it is confident of an emergency no rule saw in a message with a content
         word."""
-        fired = self._rules(message)
+        fired = self._rules(message, mentions)
         first = next(fired, None)
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
         # rule's alarm the net reads the message without their animal and character words, whose
@@ -245,31 +266,50 @@ class Triage:
     def _category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
 
-    def _rules(self, message: Message) -> Iterator[Fired]:
-        """Every rule that fires, in the file's order (categories, then their rules), found as
-        they are asked for; the first of a category's rules that fires stands for it."""
+    def _mentions(self, message: Message) -> dict[str, list[Match]]:
+        """Each concept's mentions, leaving out the words of `ignore` phrases ("stroke of luck")."""
         ignored = {i for m in self._ignore.find(message.stems, message.words) for i in range(m.start, m.end)}
         mentions: dict[str, list[Match]] = {}
         for match in self._concepts.find(message.stems, message.words):
             if not ignored.intersection(range(match.start, match.end)):
                 mentions.setdefault(match.label, []).append(match)
+        return mentions
+
+    def _rules(self, message: Message, mentions: Mapping[str, list[Match]]) -> Iterator[Fired]:
+        """Every rule that fires, in the file's order (categories, then their rules), found as
+        they are asked for; the first of a category's rules that fires stands for it."""
         for category in self.categories:
             for rule in category.rules:
-                # The rule's own phrases' words ("no urine", "not breathing") are not ConText
-                # triggers; words a gap passed over are ("face isn't drooping" matched "face *
-                # drooping"), and so are other concepts' words ("used to" is past, not "used").
-                own = frozenset(i for concept in rule for m in mentions.get(concept, ()) for i in m.own_words())
-                standing = [[m for m in mentions.get(concept, ())
-                             if not message.modified(m.start, m.end, own) & category.explained_away_by]
-                            for concept in rule]
-                if all(standing) and self._close_together(standing, category.window or self.window):
-                    start = min(m.start for group in standing for m in group)
-                    end = max(m.end for group in standing for m in group)
-                    urgency = Urgency(category.name, category.severity, "rule", category.search_hint)
-                    yield Fired(urgency, start, end, rule)
+                found = self._fire(message, mentions, category, rule, category.explained_away_by)
+                if found is not None:
+                    yield found
                     # A clearable rule does not stand for its category: a stricter one may fire too.
                     if not category.clearable(rule) or category.learned_can_clear is True:
                         break
+
+    def _fire(self, message: Message, mentions: Mapping[str, list[Match]], category: Category,
+              rule: tuple[str, ...], explained_away_by: frozenset[str]) -> Fired | None:
+        """The rule's alarm, if all its concepts have mentions that no kind in
+        `explained_away_by` modifies, close enough together."""
+        # The rule's own phrases' words ("no urine", "not breathing") are not ConText
+        # triggers; words a gap passed over are ("face isn't drooping" matched "face *
+        # drooping"), and so are other concepts' words ("used to" is past, not "used").
+        own = frozenset(i for concept in rule for m in mentions.get(concept, ()) for i in m.own_words())
+        standing = [[m for m in mentions.get(concept, ()) if not message.modified(m.start, m.end, own) & explained_away_by]
+                    for concept in rule]
+        if not (all(standing) and self._close_together(standing, category.window or self.window)):
+            return None
+        start = min(m.start for group in standing for m in group)
+        end = max(m.end for group in standing for m in group)
+        return Fired(Urgency(category.name, category.severity, "rule", category.search_hint), start, end, rule)
+
+    def _supports(self, message: Message, mentions: Mapping[str, list[Match]]) -> bool:
+        """No alarm stands, but a category with a support note was mentioned in words that are
+        not explained away as its `support_note_unless` kinds. Rules the learned net may clear
+        (self-harm's indirect signs: "can you overdose on IVIG?") never add the note."""
+        return any(self._fire(message, mentions, category, rule, category.support_note_unless) is not None
+                   for category in self.categories if category.support_note_unless is not None
+                   for rule in category.rules if not category.clearable(rule))
 
     @staticmethod
     def _close_together(standing: list[list[Match]], window: int) -> bool:
@@ -375,8 +415,12 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
         elif not isinstance(can_clear, bool):
             problems.append(f"{where}: learned_can_clear must be true, false or a list of concepts")
             can_clear = True
+        note = spec.get("support_note_unless")
+        if note is not None and (not isinstance(note, list) or any(k not in KINDS for k in note)):
+            problems.append(f"{where}: support_note_unless may only list {', '.join(KINDS)}")
+            note = None
         categories.append(Category(str(name), str(severity), frozenset(kinds), tuple(tuple(r) for r in rules), window, hint,
-                                   can_clear))
+                                   can_clear, None if note is None else frozenset(note)))
     if problems:
         raise TriageError("triage.yaml: " + "; ".join(problems))
     return tuple(categories), concepts

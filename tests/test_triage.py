@@ -451,3 +451,49 @@ def test_a_count_in_a_phrase_is_twenty_to_999_in_digits():
              ("took 30 of my", "took 2 of my", "took 2015 of my", "took 30th of my", "took ²⁰ of my")}
     assert found == {"took 30 of my": True, "took 2 of my": False, "took 2015 of my": False,
                      "took 30th of my": False, "took ²⁰ of my": False}
+
+
+@pytest.mark.parametrize("message", [
+    "I used to self-harm as a teenager but that was 20 years ago. Do I have to put it on the form?",
+    "Years ago I took an overdose. I'm well now, do the nurses need to know?",
+    "I'm not suicidal, just fed up with how long the treatment takes"])
+def test_self_harm_long_past_or_denied_gets_the_answer_and_the_crisis_line(searcher, settings, message):
+    """No alarm for the long past or a plain denial, but the crisis line is still offered."""
+    dialogue = Dialogue(searcher, settings.with_overrides(crisis_line="988"))
+    body = dialogue.to_json(dialogue.respond(message))
+    assert body["kind"] != "urgent" and body["urgent"] is None
+    assert "988" in body["support"]["message"] and body["support"]["contacts"]["crisis_line"] == "988"
+
+
+@pytest.mark.parametrize("message", [
+    "I tried to take my own life last year and the thoughts are creeping back",
+    "I used to self harm as a teenager and the urges are back",
+    "years ago I took an overdose and I've started again",
+    "I took an overdose last night"])
+def test_self_harm_that_has_come_back_or_is_recent_still_alarms(dialogue, message):
+    reply = dialogue.respond(message)
+    assert reply.kind == "urgent" and reply.urgent.category == "self_harm" and not reply.support
+
+
+@pytest.mark.parametrize("message", ["I could die of embarrassment, I threw up on the nurse's shoes",
+                                     "Can you overdose on IVIG?", "how long does an infusion take"])
+def test_no_crisis_line_after_a_figure_of_speech_a_cleared_sign_or_an_ordinary_question(dialogue, message):
+    body = dialogue.to_json(dialogue.respond(message))
+    assert body["urgent"] is None and body["support"] is None
+
+
+def test_a_long_past_emergency_that_is_back_is_not_long_past(dialogue):
+    """ConText's `returning` cancels the historical reading; "again" alone does not ("will it
+    happen again?" asks about the future)."""
+    assert dialogue.respond("I had a seizure years ago and it's happening again now").kind == "urgent"
+    assert dialogue.respond("I had a seizure years ago, will it happen again with IVIG?").kind != "urgent"
+
+
+def test_support_note_unless_names_context_kinds():
+    import yaml
+
+    from bot.triage import DATA_FILE, TriageError, validate
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data["categories"]["self_harm"]["support_note_unless"] = ["figurative", "joking"]
+    with pytest.raises(TriageError, match="support_note_unless may only list"):
+        validate(data)

@@ -465,6 +465,22 @@ def test_urgent_reply_offers_the_clinics_numbers_and_folds_passages(browser, pag
         server.shutdown()
 
 
+def test_a_support_note_offers_the_crisis_line_after_the_answer_without_an_alarm(browser, page, searcher, settings):
+    contacts = settings.with_overrides(emergency_number="911", crisis_line="988")
+    server, url = serve(create_app(contacts, Dialogue(searcher, contacts)))
+    try:
+        open_widget(page, url)
+        answer = ask(page, "I used to self-harm as a teenager, years ago. Will the nurse see the scars when she puts the drip in?")
+        support = answer.locator(".support")
+        assert support.is_visible() and "988" in support.inner_text() and support.get_attribute("role") is None
+        assert answer.locator(".urgent").count() == 0
+        links = support.locator("a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == ["tel:988", "tel:911"]
+        shot(page, "support-note")
+    finally:
+        server.shutdown()
+
+
 def test_feedback_control_appears_only_with_an_answer_id(page, site):
     def reply(answer_id):
         def handle(route):

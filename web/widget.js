@@ -181,15 +181,25 @@
   }
 
   function renderUrgent(urgent) {
-    var contacts = urgent.contacts || {};
     var keys = ["emergency_number", "crisis_line", "clinic_phone"];
     if (urgent.severity !== "emergency") keys.reverse();
     var box = el("div", { "class": "urgent", role: "alert" }, [el("strong", { text: urgent.title }), el("p", { text: urgent.message })]);
+    addCalls(box, urgent.contacts, keys);
+    return box;
+  }
+
+  // A quiet line, not an alarm: the message mentioned self-harm without describing a crisis.
+  function renderSupport(support) {
+    var box = el("div", { "class": "support" }, [el("p", { text: support.message })]);
+    addCalls(box, support.contacts, ["crisis_line", "emergency_number"]);
+    return box;
+  }
+
+  function addCalls(box, contacts, keys) {
     keys.forEach(function (key) {
-      var number = String(contacts[key] || "").replace(/[^\d+]/g, "");
+      var number = String((contacts || {})[key] || "").replace(/[^\d+]/g, "");
       if (number) box.appendChild(el("a", { "class": "call", href: "tel:" + number, text: TEXT[key] + ": " + contacts[key] }));
     });
-    return box;
   }
 
   // Feedback needs POST /api/feedback and the answer_id a server collecting feedback puts on a
@@ -224,6 +234,7 @@
       passages.slice(shown).forEach(function (p) { details.appendChild(renderPassage(p)); });
       bubble.appendChild(details);
     }
+    if (data.support) bubble.appendChild(renderSupport(data.support));
     // Only the latest reply's suggestions: old ones clutter the tab order.
     if (latest && (data.suggestions || []).length) {
       var list = el("ul", { "class": "suggestions", "aria-label": TEXT.suggestions });
