@@ -1,4 +1,4 @@
-"""ConText: which words of a message are negated, hypothetical, long past, generic or figurative,
+"""ConText: which words of a message are negated, hypothetical, past, generic or figurative,
 and which symptoms belong to an animal or a character in a story rather than a person.
 
 A compact implementation of the published trigger-and-scope algorithm (Harkema et al. 2009),
@@ -16,7 +16,8 @@ from .analysis import read_yaml, words
 from .phrases import PhraseMatcher
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "context.yaml"
-KINDS = ("negated", "hypothetical", "historical", "generic", "quoted", "figurative", "not_a_person")
+KINDS = ("negated", "hypothetical", "historical", "long_past", "generic", "quoted", "figurative", "not_a_person")
+PAST = frozenset({"historical", "long_past"})
 MAX_QUOTED = 200  # a pasted leaflet runs to the end of the message, across sentences
 
 
@@ -30,7 +31,8 @@ class Modifier:
 class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
         problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
-                                                 "present", "returning", "years_are_historical", "subjects")]
+                                                 "present", "returning", "not_over", "years_are_historical",
+                                                 "subjects")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
         for kind in KINDS:
@@ -49,6 +51,7 @@ class ContextRules:
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
         self._returning = PhraseMatcher([(p, "returning") for p in data.get("returning", ())], stem, rewrite)
+        self._not_over = PhraseMatcher([(p, "not_over") for p in data.get("not_over", ())], stem, rewrite)
         subjects = data.get("subjects") or {}
         keys = ("openers", "owners", "describers", "not_people", "links", "either")
         lists = {key: subjects.get(key) or [] for key in keys}
@@ -75,14 +78,20 @@ class ContextRules:
         # "...is that normal? I've got it right now": a sign it is happening now cancels every
         # hypothetical reading in the message.
         happening_now = bool(self._present.find(stems))
-        # "I self-harmed as a teenager and the urges are back": what is back is not long past.
-        came_back = bool(self._returning.find(stems))
+        # "I self-harmed as a teenager and the urges are back": what is back is not in the past;
+        # "...and some days I still wish it had worked": nor is it long past.
+        if self._returning.find(stems):
+            cancelled = PAST
+        else:
+            cancelled = frozenset({"long_past"}) if self._not_over.find(stems) else frozenset()
         found: list[Modifier] = []
         for match in self._triggers.find(stems):
             if match.start in in_pseudo:
                 continue
             kind, direction = match.label.split(":")
-            if (kind == "hypothetical" and happening_now) or (kind == "historical" and came_back):
+            # A year or more ago is in the past, too.
+            kinds = [k for k in ((kind, "historical") if kind == "long_past" else (kind,)) if k not in cancelled]
+            if not kinds or (kind == "hypothetical" and happening_now):
                 continue
             comma = kind in self.comma_ends
             if kind == "quoted":  # everything pasted after "copied from the leaflet:"
@@ -102,9 +111,9 @@ class ContextRules:
                        and start - 1 not in stops and not (comma and comma_after[start - 1])):
                     start -= 1
             if end > start:
-                found.append(Modifier(kind, (match.start, match.end), (start, end)))
-        if self.years_are_historical and not came_back:
-            found += self._years(stems, sentence_of)
+                found += [Modifier(k, (match.start, match.end), (start, end)) for k in kinds]
+        if self.years_are_historical:
+            found += [m for m in self._years(stems, sentence_of) if m.kind not in cancelled]
         return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
 
     def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
@@ -145,11 +154,13 @@ class ContextRules:
 
     @staticmethod
     def _years(stems: Sequence[str], sentence_of: Sequence[int]) -> list[Modifier]:
-        """A past year ("a TIA in 2016") makes its sentence historical."""
+        """A past year ("a TIA in 2016") makes its sentence historical, and one before last year
+        long past."""
         this_year = date.today().year
         found = []
         for i, word in enumerate(stems):
             if len(word) == 4 and word.isdigit() and 1940 <= int(word) < this_year:
                 sentence = [j for j, s in enumerate(sentence_of) if s == sentence_of[i]]
-                found.append(Modifier("historical", (i, i + 1), (sentence[0], sentence[-1] + 1)))
+                kinds = ("historical", "long_past") if int(word) < this_year - 1 else ("historical",)
+                found += [Modifier(kind, (i, i + 1), (sentence[0], sentence[-1] + 1)) for kind in kinds]
         return found

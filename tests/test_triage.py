@@ -332,11 +332,17 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       overdose on IVIG?") and crises told in that register (the `check` half of
       probes/everyday.jsonl; phrases were written from the other half): 53 of 53 (53), 17 of 157
       harmless (21).
+    - self-harm told with its history: a year or more ago and over ("I self-harmed as a
+      teenager, do I have to put it on the form?"), or back now ("...and the urges are back"),
+      (the `check` half of probes/self_harm_history.jsonl; phrases were written from the other
+      half): 51 of 62 (51 before long-past self-harm could be explained away), 16 of 54
+      harmless (38).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
-    overdose and self-harm messages alarm 10 and 9 times (14 and 12 before). These floors hold
-    that level."""
+    overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
+    came with the phrases written from the history probe. These floors hold that level."""
     sets = {"overdoses": ([r for r in OVERDOSES if r["set"] == "check"], 4, 10),
-            "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 9),
+            "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 10),
+            "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 11, 16),
             "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
             "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17)}
     for name, (rows, most_missed, most_alarms) in sets.items():

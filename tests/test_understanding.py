@@ -26,6 +26,17 @@ def test_context_marks_questions_and_the_past(searcher):
     assert spans(read("copied from the leaflet: seek help if your throat swells"), "quoted")
 
 
+def test_context_tells_the_long_past_from_the_recent_past_and_from_what_is_back(searcher):
+    read = searcher.understander.read
+    teenager = read("I self-harmed as a teenager")
+    assert spans(teenager, "long_past") == spans(teenager, "historical") == ["i self harmed"]
+    recent = read("I fainted last week at my infusion")
+    assert spans(recent, "historical") and not spans(recent, "long_past")
+    assert spans(read("I had a TIA in 2016"), "long_past")
+    back = read("I self-harmed as a teenager and the urges are back")
+    assert not spans(back, "historical") and not spans(back, "long_past")
+
+
 def test_context_marks_an_animal_as_the_subject_only_when_it_is_one(searcher):
     read = searcher.understander.read
     assert spans(read("our old lab just had a seizure"), "not_a_person") == ["just had a seizure"]
