@@ -47,7 +47,7 @@ def timed(action, items, repeat: int = 1) -> list[float]:
 def main() -> None:
     rng = random.Random(7)
     dialogue = build_dialogue(Settings(rate_limit=None))
-    read, assess = dialogue.understander.read, dialogue.triage.assess
+    read, assess = dialogue.understander.read, dialogue.triage.judge  # what a turn runs
     held_out = [json.loads(line)["message"] for line in (ROOT / "tests/data/eval/triage.heldout.jsonl").read_text().splitlines()]
     # 1,000-character messages built from real ones, so triage sees real words throughout.
     long_real = [(" ".join(rng.sample(held_out, 12)) * 3)[:1000] for _ in range(200)]

@@ -503,3 +503,11 @@ def test_support_note_unless_names_context_kinds():
     data["categories"]["self_harm"]["support_note_unless"] = ["figurative", "joking"]
     with pytest.raises(TriageError, match="support_note_unless may only list"):
         validate(data)
+
+
+@pytest.mark.parametrize("message", ["crushing chest pain im in my thirties", "I'm in my twenties and my throat is closing up",
+                                     "i want to kill myself, im in my twenties"])
+def test_an_age_is_not_the_long_past(dialogue, message):
+    """"in my twenties" says how old someone is as often as when something happened: it is not a
+    long-past trigger (context.yaml), so a patient's age never explains an emergency away."""
+    assert dialogue.respond(message).kind == "urgent"
