@@ -32,7 +32,7 @@ class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
         problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
                                                  "present", "returning", "not_over", "years_are_historical",
-                                                 "subjects")]
+                                                 "ongoing_since", "subjects")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
         for kind in KINDS:
@@ -43,6 +43,10 @@ class ContextRules:
         self.max_scope = int(data.get("max_scope", 8))
         self.comma_ends = frozenset(data.get("comma_ends_scope", ()))
         self.years_are_historical = bool(data.get("years_are_historical", False))
+        ongoing = data.get("ongoing_since") or []
+        if not all(isinstance(w, str) and len(words(w)) == 1 for w in ongoing):
+            raise ValueError("context.yaml: ongoing_since must be a list of single words")
+        self._since = frozenset(stem(words(w)[0]) for w in ongoing)
         triggers = [(phrase, f"{kind}:{direction}")
                     for kind in KINDS for direction in ("forward", "backward")
                     for phrase in (data.get(kind) or {}).get(direction, ())]
@@ -113,7 +117,7 @@ class ContextRules:
             if end > start:
                 found += [Modifier(k, (match.start, match.end), (start, end)) for k in kinds]
         if self.years_are_historical:
-            found += [m for m in self._years(stems, sentence_of) if m.kind not in cancelled]
+            found += [m for m in self._years(stems, sentence_of, comma_after, stops) if m.kind not in cancelled]
         return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
 
     def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
@@ -152,15 +156,24 @@ class ContextRules:
         with_animal = {sentence_of[i] for i, stem in enumerate(stems) if stem in self._not_people}
         return frozenset(sentence_of[m.start] for m in self._shared.find(stems)) & with_animal
 
-    @staticmethod
-    def _years(stems: Sequence[str], sentence_of: Sequence[int]) -> list[Modifier]:
-        """A past year ("a TIA in 2016") makes its sentence historical, and one before last year
-        long past."""
+    def _years(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool],
+               stops: set[int]) -> list[Modifier]:
+        """A past year ("a TIA in 2016") makes its sentence historical. One before last year makes
+        its own clause long past (up to a comma or a termination), unless a word of
+        `ongoing_since` comes before it: "I've been suicidal since 2020" is not over."""
         this_year = date.today().year
         found = []
         for i, word in enumerate(stems):
-            if len(word) == 4 and word.isdigit() and 1940 <= int(word) < this_year:
-                sentence = [j for j, s in enumerate(sentence_of) if s == sentence_of[i]]
-                kinds = ("historical", "long_past") if int(word) < this_year - 1 else ("historical",)
-                found += [Modifier(kind, (i, i + 1), (sentence[0], sentence[-1] + 1)) for kind in kinds]
+            if not (len(word) == 4 and word.isdigit() and 1940 <= int(word) < this_year):
+                continue
+            sentence = [j for j, s in enumerate(sentence_of) if s == sentence_of[i]]
+            found.append(Modifier("historical", (i, i + 1), (sentence[0], sentence[-1] + 1)))
+            if int(word) < this_year - 1 and not (i > 0 and stems[i - 1] in self._since):
+                start, end = i, i + 1
+                while (start > sentence[0] and i - start < self.max_scope and start - 1 not in stops
+                       and not comma_after[start - 1]):
+                    start -= 1
+                while end <= sentence[-1] and end - i < self.max_scope and end not in stops and not comma_after[end - 1]:
+                    end += 1
+                found.append(Modifier("long_past", (i, i + 1), (start, end)))
         return found

@@ -305,14 +305,12 @@ class Triage:
 
     def _supports(self, message: Message, mentions: Mapping[str, list[Match]]) -> bool:
         """No alarm stands, but a category with a support note was mentioned in words that are
-        not explained away as its `support_note_unless` kinds. A rule the learned net cleared
-        (self-harm's indirect signs: "can you overdose on IVIG?") adds no note; the same rule
-        explained away by ConText ("I took an overdose years ago") does."""
+        not explained away as its `support_note_unless` kinds. Only rules the learned net may
+        not clear count: an indirect sign ("razor", "overdose", "saying goodbye") is in too
+        many ordinary messages ("I don't have a razor for the shave before my port goes in")."""
         return any(self._fire(message, mentions, category, rule, category.support_note_unless) is not None
-                   and not (category.clearable(rule)
-                            and self._fire(message, mentions, category, rule, category.explained_away_by) is not None)
                    for category in self.categories if category.support_note_unless is not None
-                   for rule in category.rules)
+                   for rule in category.rules if not category.clearable(rule))
 
     @staticmethod
     def _close_together(standing: list[list[Match]], window: int) -> bool:

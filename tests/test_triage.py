@@ -335,14 +335,14 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
     - self-harm told with its history: a year or more ago and over ("I self-harmed as a
       teenager, do I have to put it on the form?"), or back now ("...and the urges are back"),
       (the `check` half of probes/self_harm_history.jsonl; phrases were written from the other
-      half): 51 of 62 (51 before long-past self-harm could be explained away), 16 of 54
+      half): 52 of 62 (51 before long-past self-harm could be explained away), 21 of 54
       harmless (38).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
     overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
     came with the phrases written from the history probe. These floors hold that level."""
     sets = {"overdoses": ([r for r in OVERDOSES if r["set"] == "check"], 4, 10),
             "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 10),
-            "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 11, 16),
+            "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 10, 21),
             "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
             "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17)}
     for name, (rows, most_missed, most_alarms) in sets.items():
@@ -475,14 +475,24 @@ def test_self_harm_long_past_or_denied_gets_the_answer_and_the_crisis_line(searc
     "I tried to take my own life last year and the thoughts are creeping back",
     "I used to self harm as a teenager and the urges are back",
     "years ago I took an overdose and I've started again",
-    "I took an overdose last night"])
+    "I took an overdose last night",
+    # An outside review of the change found these missed: words of the long past that also say
+    # "now" or "lately", a year whose sentence runs on, "since", Spanish "for years (and still)".
+    "in the past month i have felt suicidal", "When I was in the shower this morning I thought about killing myself",
+    "im so used to wanting to die", "In 2022 I started IVIG, I want to end my life", "ive been suicidal since 2020",
+    "I tried to kill myself last year", "i had suicidal thoughts years ago and they came back",
+    "I overdosed years ago. I'm at that point now.", "i used to self harm, yesterday i did it",
+    "hace años que quiero suicidarme", "desde hace años quiero morir", "Hace años intenté suicidarme y ahora quiero matarme",
+    "cuando era joven me hacia dano y ahora me hago dano"])
 def test_self_harm_that_has_come_back_or_is_recent_still_alarms(dialogue, message):
     reply = dialogue.respond(message)
     assert reply.kind == "urgent" and reply.urgent.category == "self_harm" and not reply.support
 
 
 @pytest.mark.parametrize("message", ["I could die of embarrassment, I threw up on the nurse's shoes",
-                                     "Can you overdose on IVIG?", "how long does an infusion take"])
+                                     "Can you overdose on IVIG?", "how long does an infusion take",
+                                     "I dont have a razor for the shave before my port goes in",
+                                     "no overdose risk with ivig right?", "I'm not saying goodbye to IVIG just yet"])
 def test_no_crisis_line_after_a_figure_of_speech_a_cleared_sign_or_an_ordinary_question(dialogue, message):
     body = dialogue.to_json(dialogue.respond(message))
     assert body["urgent"] is None and body["support"] is None
@@ -493,6 +503,8 @@ def test_a_long_past_emergency_that_is_back_is_not_long_past(dialogue):
     happen again?" asks about the future)."""
     assert dialogue.respond("I had a seizure years ago and it's happening again now").kind == "urgent"
     assert dialogue.respond("I had a seizure years ago, will it happen again with IVIG?").kind != "urgent"
+    # `not_over` ("lately", "these days") cancels only the long past, which only self-harm reads.
+    assert dialogue.respond("I fainted once years ago; these days I feel great").kind != "urgent"
 
 
 def test_support_note_unless_names_context_kinds():
