@@ -14,14 +14,14 @@ HELD_OUT = load_jsonl("eval/triage.heldout.jsonl")
 URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
-# was never used for tuning. Measured on all 3,437 held-out messages: 0.993 (1,536 of 1,547),
-# met, and 0.092 (174 of 1,890), NOT met (BENCHMARKS.md lists every miss); these floors hold the
+# was never used for tuning. Measured on all 3,437 held-out messages: 0.994 (1,537 of 1,547),
+# met, and 0.090 (171 of 1,890), NOT met (BENCHMARKS.md lists every miss); these floors hold the
 # measured level so that no change makes it worse. The first writers' and writers a-b's
 # look-alikes keep a floor of their own (0.035; measured 7 of 289); the later writers (s, t, w,
 # x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee, then hh and jj) wrote harder
 # look-alikes and plain conversation.
-MIN_RECALL = 0.992  # 1,536 of 1,547 is 0.99289...
-MAX_FALSE_ALARMS = 0.093  # 174 of 1,890 is 0.0921...
+MIN_RECALL = 0.993  # 1,537 of 1,547 is 0.99354...
+MAX_FALSE_ALARMS = 0.091  # 171 of 1,890 is 0.0904...
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
                  "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee", "writer-hh", "writer-jj"}
