@@ -52,7 +52,7 @@ class Category:
     # May the learned net overrule a rule that fired? A set of concepts: only a rule made of
     # those (self-harm's indirect signs, "wont be around", which logistics share) may be.
     learned_can_clear: bool | frozenset[str] = True
-    # When the alarm does not stand ("I self-harmed as a teenager", "I'm not suicidal"), the reply
+    # When no alarm stands ("I self-harmed as a teenager", "I'm not suicidal"), the reply
     # still carries the crisis line, unless ConText reads the mention as one of these kinds (a
     # figure of speech). None: no such note for this category.
     support_note_unless: frozenset[str] | None = None

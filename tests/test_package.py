@@ -7,6 +7,7 @@ so the test stays offline.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import site
@@ -83,3 +84,11 @@ def test_the_installed_server_works_from_another_directory(installed, tmp_path):
         assert body["kind"] == "answer" and "Infusions may last" in " ".join(p["text"] for p in body["passages"])
     finally:
         stop(process, group=True)
+
+
+def test_the_widget_stays_within_its_size_budget():
+    """Issue 13: widget.js and widget.css together at most 8 KB (8,192 bytes) gzipped, as `gzip`
+    compresses by default (level 6), so clinic pages stay light on phones."""
+    web = Path(__file__).resolve().parent.parent / "web"
+    size = sum(len(gzip.compress((web / name).read_bytes(), compresslevel=6)) for name in ("widget.js", "widget.css"))
+    assert size <= 8192, size

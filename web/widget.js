@@ -183,23 +183,16 @@
   function renderUrgent(urgent) {
     var keys = ["emergency_number", "crisis_line", "clinic_phone"];
     if (urgent.severity !== "emergency") keys.reverse();
-    var box = el("div", { "class": "urgent", role: "alert" }, [el("strong", { text: urgent.title }), el("p", { text: urgent.message })]);
-    addCalls(box, urgent.contacts, keys);
-    return box;
+    return withCalls(el("div", { "class": "urgent", role: "alert" }, [el("strong", { text: urgent.title }), el("p", { text: urgent.message })]),
+      urgent.contacts, keys);
   }
 
-  // A quiet line, not an alarm: the message mentioned self-harm without describing a crisis.
-  function renderSupport(support) {
-    var box = el("div", { "class": "support" }, [el("p", { text: support.message })]);
-    addCalls(box, support.contacts, ["crisis_line", "emergency_number"]);
-    return box;
-  }
-
-  function addCalls(box, contacts, keys) {
+  function withCalls(box, contacts, keys) {
     keys.forEach(function (key) {
       var number = String((contacts || {})[key] || "").replace(/[^\d+]/g, "");
       if (number) box.appendChild(el("a", { "class": "call", href: "tel:" + number, text: TEXT[key] + ": " + contacts[key] }));
     });
+    return box;
   }
 
   // Feedback needs POST /api/feedback and the answer_id a server collecting feedback puts on a
@@ -234,7 +227,9 @@
       passages.slice(shown).forEach(function (p) { details.appendChild(renderPassage(p)); });
       bubble.appendChild(details);
     }
-    if (data.support) bubble.appendChild(renderSupport(data.support));
+    // The crisis line, quietly: self-harm was mentioned, but no crisis.
+    if (data.support) bubble.appendChild(withCalls(el("div", { "class": "support" }, [el("p", { text: data.support.message })]),
+      data.support.contacts, ["crisis_line", "emergency_number"]));
     // Only the latest reply's suggestions: old ones clutter the tab order.
     if (latest && (data.suggestions || []).length) {
       var list = el("ul", { "class": "suggestions", "aria-label": TEXT.suggestions });
