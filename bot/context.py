@@ -102,23 +102,36 @@ class ContextRules:
                 # The scope includes the trigger: "from the NHS stroke page" names no symptom.
                 found.append(Modifier(kind, (match.start, match.end), (match.start, min(len(stems), match.end + MAX_QUOTED))))
                 continue
+            sentence = sentence_of[match.start]
             if direction == "forward":
-                start = end = match.end
-                while (end < len(stems) and end - start < self.max_scope and sentence_of[end] == sentence_of[match.start]
-                       and end not in stops):
-                    end += 1
-                    if comma and comma_after[end - 1]:
-                        break
+                start, end = match.end, self._forward(match.end, sentence, sentence_of, stops, comma_after, comma)
             else:
-                end = start = match.start
-                while (start > 0 and end - start < self.max_scope and sentence_of[start - 1] == sentence_of[match.start]
-                       and start - 1 not in stops and not (comma and comma_after[start - 1])):
-                    start -= 1
+                start, end = self._backward(match.start, sentence, sentence_of, stops, comma_after, comma), match.start
             if end > start:
                 found += [Modifier(k, (match.start, match.end), (start, end)) for k in kinds]
         if self.years_are_historical:
             found += [m for m in self._years(stems, sentence_of, comma_after, stops) if m.kind not in cancelled]
         return tuple(found + self._not_a_person(stems, sentence_of, comma_after))
+
+    def _forward(self, start: int, sentence: int, sentence_of: Sequence[int], stops: set[int],
+                 comma_after: Sequence[bool], comma: bool) -> int:
+        """Where a scope from word `start` ends: at `max_scope` words, the sentence's end or a
+        termination, or (`comma`) just after a word a comma follows."""
+        end = start
+        while end < len(sentence_of) and end - start < self.max_scope and sentence_of[end] == sentence and end not in stops:
+            end += 1
+            if comma and comma_after[end - 1]:
+                break
+        return end
+
+    def _backward(self, end: int, sentence: int, sentence_of: Sequence[int], stops: set[int],
+                  comma_after: Sequence[bool], comma: bool) -> int:
+        """Where a scope running back from word `end` starts: as `_forward`, the other way."""
+        start = end
+        while (start > 0 and end - start < self.max_scope and sentence_of[start - 1] == sentence
+               and start - 1 not in stops and not (comma and comma_after[start - 1])):
+            start -= 1
+        return start
 
     def _not_a_person(self, stems: Sequence[str], sentence_of: Sequence[int], comma_after: Sequence[bool]) -> list[Modifier]:
         """Symptoms whose subject is not a person, as in "my dog had a seizure": a clause that
@@ -169,11 +182,7 @@ class ContextRules:
             sentence = [j for j, s in enumerate(sentence_of) if s == sentence_of[i]]
             found.append(Modifier("historical", (i, i + 1), (sentence[0], sentence[-1] + 1)))
             if int(word) < this_year - 1 and not (i > 0 and stems[i - 1] in self._since):
-                start, end = i, i + 1
-                while (start > sentence[0] and i - start < self.max_scope and start - 1 not in stops
-                       and not comma_after[start - 1]):
-                    start -= 1
-                while end <= sentence[-1] and end - i < self.max_scope and end not in stops and not comma_after[end - 1]:
-                    end += 1
+                start = self._backward(i, sentence_of[i], sentence_of, stops, comma_after, True)
+                end = i + 1 if comma_after[i] else self._forward(i + 1, sentence_of[i], sentence_of, stops, comma_after, True)
                 found.append(Modifier("long_past", (i, i + 1), (start, end)))
         return found
