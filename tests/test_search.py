@@ -14,11 +14,12 @@ def test_the_question_set_is_substantial():
     assert len(IN_SCOPE) >= 40 and len(OUT_OF_SCOPE) >= 15
 
 
-# In-scope questions the bot now declines, since the tune half's out-of-scope questions on the
-# same topics ("has anyone tried low dose naltrexone for fibro", "what's the dose of nexavir")
-# taught it caution there. Listed in BENCHMARKS.md; strict, so a fix makes this list shrink.
-KNOWN_MISSES = {"is ivig good for fibromyalgia": "declined: fibromyalgia questions are mostly out of scope",
-                "what is nexavir for": "declined: Nexavir questions are mostly out of scope"}
+# In-scope questions the bot declines, since out-of-scope questions on the same topic taught it
+# caution there: the tune half's "what's the dose of nexavir", and the outside writers' "How long
+# does the mild skin reaction at the injection site usually last?" (bot/data/out_of_scope.jsonl).
+# Listed in BENCHMARKS.md; strict, so a fix makes this list shrink.
+KNOWN_MISSES = {"what is nexavir for": "declined: Nexavir questions are mostly out of scope",
+                "rash at the injection site": "declined: near misses on how long the skin reaction lasts"}
 
 
 @pytest.mark.parametrize("case", [
