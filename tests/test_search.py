@@ -76,10 +76,8 @@ def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
 
 HELD_OUT_QUESTIONS = load_jsonl("eval/questions.heldout.jsonl")
 # Issue 8's targets on this never-tuned half: first passage correct >= 0.90 with >= 95% answered,
-# out-of-scope abstention >= 0.95, misleading <= 0.02. Measured on all 2,052 held-out questions
-# (searcher alone): 0.929 correct (1,225 of 1,318), 0.949 answered, 0.929 abstention (682 of 734)
-# and 0.020 misleading (26 of 1,318): correct and misleading are met (BENCHMARKS.md lists every
-# miss, and the dialogue's figures). The floors keep the measured level.
+# out-of-scope abstention >= 0.95, misleading <= 0.02. All four are met since the session of
+# 2026-11-23 (BENCHMARKS.md lists every miss); the test holds the targets and the measured level.
 
 
 def test_no_held_out_question_is_one_the_bot_learned_from(searcher):
@@ -105,11 +103,12 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
         elif hits:
             wrong += 1
     answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
-    # Measured on the 2,052 held-out questions: 0.929 right, 0.020 misleading, 0.929 of the
-    # out-of-scope declined (BENCHMARKS.md; the issue's targets are 0.90, 0.02 and 0.95).
-    assert right / len(answerable) >= 0.92
+    # Measured on the 2,052 held-out questions (searcher alone, BENCHMARKS.md): 0.941 right,
+    # 0.954 answered, 0.013 misleading, 0.963 of the out-of-scope declined.
+    assert right / len(answerable) >= 0.93
+    assert (right + wrong) / len(answerable) >= 0.95
     assert wrong / len(answerable) <= 0.02
-    assert 1 - answered_outside / len(outside) >= 0.92
+    assert 1 - answered_outside / len(outside) >= 0.95
 
 
 def test_a_follow_up_without_a_meaning_vector_is_judged_on_the_usual_closeness(searcher):

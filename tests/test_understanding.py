@@ -53,11 +53,12 @@ def test_held_out_intents_are_mostly_right(dialogue):
     """Personal and dose questions get the guardrail; factual and logistics ones are answered."""
     rows = load_jsonl("eval/intents.heldout.jsonl")
     guardrail = {"personal", "dose"}
-    wrong = [r["message"] for r in rows
-             if (dialogue.intents.intent(dialogue.understander.read(r["message"])) in guardrail) != (r["intent"] in guardrail)]
+    # Counts only: a failing run must not show held-out messages to whoever tunes.
+    wrong = sum((dialogue.intents.intent(dialogue.understander.read(r["message"])) in guardrail) != (r["intent"] in guardrail)
+                for r in rows)
     # Measured 7.5% wrong on the 455 held-out messages with the learned classifier (15.2% with
     # nearest examples alone; BENCHMARKS.md); the floor stops it getting worse.
-    assert len(wrong) / len(rows) <= 0.076, wrong
+    assert wrong / len(rows) <= 0.076
 
 
 def test_no_intent_example_is_a_held_out_message():
@@ -77,9 +78,9 @@ def test_held_out_follow_ups_and_new_topics_are_mostly_told_apart(dialogue):
     """'How long do they last?' narrows the last answer; 'what about lupus?' starts a new search.
     Measured 0.847 (243 of 287) on the held-out pairs (BENCHMARKS.md); the floor holds it."""
     rows = load_jsonl("eval/followups.heldout.jsonl")
-    right = [r for r in rows
-             if dialogue.intents.is_follow_up(dialogue.understander.read(r["message"])) == (r["label"] == "follow_up")]
-    assert len(right) / len(rows) >= 0.84
+    right = sum(dialogue.intents.is_follow_up(dialogue.understander.read(r["message"])) == (r["label"] == "follow_up")
+                for r in rows)
+    assert right / len(rows) >= 0.84
 
 
 def test_logistics_is_not_treated_as_a_medical_decision(dialogue):
