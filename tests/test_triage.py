@@ -32,22 +32,25 @@ CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "m
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
-    missed = [r["message"] for r in URGENT if dialogue.respond(r["message"]).kind != "urgent"]
-    assert 1 - len(missed) / len(URGENT) >= MIN_RECALL, missed
+    # Counts only, here and below: a failing run must not show held-out messages to whoever tunes.
+    missed = sum(dialogue.respond(r["message"]).kind != "urgent" for r in URGENT)
+    assert 1 - missed / len(URGENT) >= MIN_RECALL
 
 
 def test_held_out_look_alikes_do_not_raise_alarms(dialogue):
-    alarms = [r for r in BENIGN if dialogue.respond(r["message"]).kind == "urgent"]
-    assert len(alarms) / len(BENIGN) <= MAX_FALSE_ALARMS, [r["message"] for r in alarms]
-    earlier = [r for r in BENIGN if r.get("source") not in LATER_WRITERS]
-    assert sum(r in alarms for r in earlier) / len(earlier) <= EARLIER_MAX_FALSE_ALARMS
+    alarmed = [dialogue.respond(r["message"]).kind == "urgent" for r in BENIGN]
+    alarms = sum(alarmed)
+    assert alarms / len(BENIGN) <= MAX_FALSE_ALARMS
+    earlier = [a for a, r in zip(alarmed, BENIGN) if r.get("source") not in LATER_WRITERS]
+    earlier_alarms = sum(earlier)
+    assert earlier_alarms / len(earlier) <= EARLIER_MAX_FALSE_ALARMS
 
 
 def test_held_out_conversation_raises_no_alarms(dialogue):
     chat = [r["message"] for r in load_jsonl("eval/followups.heldout.jsonl")]
     chat += [r["message"] for r in load_jsonl("eval/intents.heldout.jsonl") if r["intent"] in CHAT_INTENTS]
-    alarms = [m for m in chat if dialogue.respond(m).kind == "urgent"]
-    assert len(alarms) / len(chat) <= CONVERSATION_MAX_ALARMS, alarms
+    alarms, total = sum(dialogue.respond(m).kind == "urgent" for m in chat), len(chat)
+    assert alarms / total <= CONVERSATION_MAX_ALARMS
 
 
 @pytest.mark.parametrize("message", ["and?", "and then?", "ok and?"])
@@ -337,6 +340,11 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       (the `check` half of probes/self_harm_history.jsonl; phrases were written from the other
       half): 52 of 62 (51 before long-past self-harm could be explained away), 21 of 54
       harmless (38).
+    - every category, by four writers of 2026-11-23 (everyday settings, context, other people
+      and care, plain chat and self-harm nuance; the `check` half of
+      probes/writers_2026_11_23.jsonl; three phrases were written from the other half's misses):
+      238 of 243, and 80 of 585 harmless ones alarm. Scored before any use: 504 of 512, 149 of
+      1,120 on the whole set. Learning from it was tried and not adopted (BENCHMARKS.md).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
     overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
     came with the phrases written from the history probe. These floors hold that level."""
@@ -344,12 +352,25 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
             "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 10),
             "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 10, 21),
             "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
-            "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17)}
+            "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17),
+            "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 5, 80)}
     for name, (rows, most_missed, most_alarms) in sets.items():
         missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
         alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
         assert len(missed) <= most_missed, (name, missed)
         assert len(alarms) <= most_alarms, (name, alarms)
+
+
+def test_the_newest_probe_is_split_by_hash_and_never_learned_from():
+    """Its `check` half is the texts of odd SHA-256, and no text of it is in the learned net's
+    examples or the held-out half: it measures what the bot has never seen."""
+    rows = load_jsonl("probes/writers_2026_11_23.jsonl")
+    assert all(r["set"] == ("check" if int(hashlib.sha256(r["message"].encode()).hexdigest(), 16) % 2 else "written-against")
+               for r in rows)
+    learned = {plain(json.loads(line)["message"]) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines() if line}
+    probe = {plain(r["message"]) for r in rows}
+    assert not probe & learned
+    assert not probe & {plain(r["message"]) for r in HELD_OUT}
 
 
 @pytest.mark.parametrize("message", [
