@@ -76,8 +76,9 @@ def test_a_one_document_corpus_still_answers(make_corpus, settings, build):
 
 HELD_OUT_QUESTIONS = load_jsonl("eval/questions.heldout.jsonl")
 # Issue 8's targets on this never-tuned half: first passage correct >= 0.90 with >= 95% answered,
-# out-of-scope abstention >= 0.95, misleading <= 0.02. All four are met since the session of
-# 2026-11-23 (BENCHMARKS.md lists every miss); the test holds the targets and the measured level.
+# out-of-scope abstention >= 0.95, misleading <= 0.02. All four are met since the tenth session
+# (2026-11-23; BENCHMARKS.md lists every miss, and says how often the half was read that
+# session). The floors hold the measured level, at or beyond the targets.
 
 
 def test_no_held_out_question_is_one_the_bot_learned_from(searcher):
@@ -88,7 +89,8 @@ def test_no_held_out_question_is_one_the_bot_learned_from(searcher):
     learned |= {plain(q) for q in read_out_of_scope(OUT_OF_SCOPE)}
     learned |= {plain(q["question"]) for q in load_jsonl("eval/questions.tune.jsonl")}
     held_out = {plain(q["question"]) for q in HELD_OUT_QUESTIONS}
-    assert not learned & held_out, sorted(learned & held_out)
+    shared = len(learned & held_out)  # a number: pytest would show the texts, and they are held out
+    assert shared == 0
 
 
 def test_held_out_patient_questions_hold_their_measured_level(searcher):
@@ -103,12 +105,13 @@ def test_held_out_patient_questions_hold_their_measured_level(searcher):
         elif hits:
             wrong += 1
     answered_outside = sum(1 for q in outside if searcher.search(searcher.parse(q["question"])))
+    inside, beyond = len(answerable), len(outside)  # numbers only in the asserts: the lists are held out
     # Measured on the 2,052 held-out questions (searcher alone, BENCHMARKS.md): 0.941 right,
-    # 0.954 answered, 0.013 misleading, 0.965 of the out-of-scope declined.
-    assert right / len(answerable) >= 0.93
-    assert (right + wrong) / len(answerable) >= 0.95
-    assert wrong / len(answerable) <= 0.02
-    assert 1 - answered_outside / len(outside) >= 0.95
+    # 0.954 answered, 0.013 misleading (17), 0.965 of the out-of-scope declined (708 of 734).
+    assert right / inside >= 0.93
+    assert (right + wrong) / inside >= 0.95
+    assert wrong / inside <= 0.015
+    assert 1 - answered_outside / beyond >= 0.96
 
 
 def test_a_follow_up_without_a_meaning_vector_is_judged_on_the_usual_closeness(searcher):

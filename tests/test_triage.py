@@ -32,18 +32,19 @@ CHAT_INTENTS = {"greeting", "thanks", "goodbye", "identity", "help", "human", "m
 
 
 def test_held_out_emergencies_are_recognised(dialogue):
-    # Counts only, here and below: a failing run must not show held-out messages to whoever tunes.
-    missed = sum(dialogue.respond(r["message"]).kind != "urgent" for r in URGENT)
-    assert 1 - missed / len(URGENT) >= MIN_RECALL
+    # Held-out checks assert on plain numbers only: pytest shows the values in a failing assert
+    # (`len(URGENT)` would print the list), and held-out messages must never be shown to whoever tunes.
+    missed, total = sum(dialogue.respond(r["message"]).kind != "urgent" for r in URGENT), len(URGENT)
+    assert 1 - missed / total >= MIN_RECALL
 
 
 def test_held_out_look_alikes_do_not_raise_alarms(dialogue):
     alarmed = [dialogue.respond(r["message"]).kind == "urgent" for r in BENIGN]
-    alarms = sum(alarmed)
-    assert alarms / len(BENIGN) <= MAX_FALSE_ALARMS
+    alarms, total = sum(alarmed), len(alarmed)
+    assert alarms / total <= MAX_FALSE_ALARMS
     earlier = [a for a, r in zip(alarmed, BENIGN) if r.get("source") not in LATER_WRITERS]
-    earlier_alarms = sum(earlier)
-    assert earlier_alarms / len(earlier) <= EARLIER_MAX_FALSE_ALARMS
+    earlier_alarms, earlier_total = sum(earlier), len(earlier)
+    assert earlier_alarms / earlier_total <= EARLIER_MAX_FALSE_ALARMS
 
 
 def test_held_out_conversation_raises_no_alarms(dialogue):
@@ -77,7 +78,8 @@ def test_evaluation_halves_follow_the_fixed_split():
             for row in load_jsonl(f"eval/{name}.{half}.jsonl"):
                 text = row.get("message") or row["question"]
                 odd = int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2
-                assert ("heldout" if odd else "tune") == half, text
+                in_its_half = ("heldout" if odd else "tune") == half
+                assert in_its_half, f"a row of eval/{name}.{half}.jsonl belongs to the other half"
 
 
 def test_no_triage_example_is_a_held_out_message():
@@ -90,7 +92,8 @@ def test_no_triage_example_is_a_held_out_message():
     categories = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))["categories"].values()
     semantic = {plain(e) for c in categories for key in ("examples", "benign_examples") for e in c.get(key) or ()}
     held_out = {plain(r["message"]) for r in HELD_OUT}
-    assert not (learned | semantic) & held_out, sorted((learned | semantic) & held_out)
+    shared = len((learned | semantic) & held_out)  # a number: the texts are held out
+    assert shared == 0
 
 
 @pytest.mark.parametrize("message, category", [
@@ -116,6 +119,7 @@ def test_no_triage_example_is_a_held_out_message():
     # A whole supply of a named medicine that is not an IVIG premedication.
     ("swallowed a handful of diazepam", "self_harm"),
     ("me tomé todas mis pastillas para dormir", "self_harm"),
+    ("asthma attack wont stop 4 puffs nothing", "airway_breathing"),
 ])
 def test_the_issue_examples_are_urgent(dialogue, message, category):
     reply = dialogue.respond(message)
@@ -140,6 +144,12 @@ def test_the_issue_examples_are_urgent(dialogue, message, category):
     "I dreamed I couldn't breathe last night, woke up fine",  # a dream is not happening now
     "my sister came round for dinner last night",  # "came round" as in visiting
     "police seized my car this morning",  # seized is not seizing
+    # The everyday uses an outside review found for this session's phrases ("blade to my
+    # wrist", "asthma attack won't stop"), and for those it withdrew.
+    "I've had an ache from my shoulder blade to my neck since the infusion, is that normal?",
+    "Is it ok to take a razor to my legs right after the infusion?",
+    "I'm planning not to be here next Tuesday, can I move my infusion?",
+    "my inhaler isnt helping with this cold",
 ])
 def test_look_alikes_are_not_urgent(dialogue, message):
     assert dialogue.respond(message).kind != "urgent"
@@ -342,7 +352,7 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       harmless (38).
     - every category, by four writers of 2026-11-23 (everyday settings, context, other people
       and care, plain chat and self-harm nuance; the `check` half of
-      probes/writers_2026_11_23.jsonl; three phrases were written from the other half's misses):
+      probes/writers_2026_11_23.jsonl; phrases were written from the other half's misses):
       238 of 243, and 80 of 585 harmless ones alarm. Scored before any use: 504 of 512, 149 of
       1,120 on the whole set. Learning from it was tried and not adopted (BENCHMARKS.md).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
@@ -369,8 +379,8 @@ def test_the_newest_probe_is_split_by_hash_and_never_learned_from():
                for r in rows)
     learned = {plain(json.loads(line)["message"]) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines() if line}
     probe = {plain(r["message"]) for r in rows}
-    assert not probe & learned
-    assert not probe & {plain(r["message"]) for r in HELD_OUT}
+    learned_too, held_out_too = len(probe & learned), len(probe & {plain(r["message"]) for r in HELD_OUT})
+    assert learned_too == 0 and held_out_too == 0
 
 
 @pytest.mark.parametrize("message", [
@@ -430,7 +440,8 @@ def test_an_indirect_sign_of_self_harm_in_an_everyday_message_is_cleared(dialogu
     "I'm stockpiling my pills, can I get an early refill",
     # Indirect signs alone, which the learned net reads as a crisis and keeps.
     "I cant do this anymore, I've got all my tablets out on the table",
-    "I won't be around for the next infusion, I've made sure of that, I've got enough tablets saved"])
+    "I won't be around for the next infusion, I've made sure of that, I've got enough tablets saved",
+    "I've been sitting on the bathroom floor holding a blade to my wrist most nights this week"])
 def test_a_crisis_in_the_words_of_a_sign_still_alarms(dialogue, message):
     reply = dialogue.respond(message)
     assert reply.kind == "urgent" and reply.urgent.category == "self_harm"

@@ -58,7 +58,8 @@ def test_held_out_intents_are_mostly_right(dialogue):
                 for r in rows)
     # Measured 7.5% wrong on the 455 held-out messages with the learned classifier (15.2% with
     # nearest examples alone; BENCHMARKS.md); the floor stops it getting worse.
-    assert wrong / len(rows) <= 0.076
+    total = len(rows)
+    assert wrong / total <= 0.076
 
 
 def test_no_intent_example_is_a_held_out_message():
@@ -71,7 +72,8 @@ def test_no_intent_example_is_a_held_out_message():
     examples = {plain(e) for items in data["intents"].values() for e in items}
     examples |= {plain(e) for key in ("follow_up", "new_topic") for e in data[key]}
     held_out = {plain(r["message"]) for name in ("intents", "followups") for r in load_jsonl(f"eval/{name}.heldout.jsonl")}
-    assert not examples & held_out, sorted(examples & held_out)
+    shared = len(examples & held_out)  # a number: pytest would show the texts, and they are held out
+    assert shared == 0
 
 
 def test_held_out_follow_ups_and_new_topics_are_mostly_told_apart(dialogue):
@@ -80,7 +82,8 @@ def test_held_out_follow_ups_and_new_topics_are_mostly_told_apart(dialogue):
     rows = load_jsonl("eval/followups.heldout.jsonl")
     right = sum(dialogue.intents.is_follow_up(dialogue.understander.read(r["message"])) == (r["label"] == "follow_up")
                 for r in rows)
-    assert right / len(rows) >= 0.84
+    total = len(rows)
+    assert right / total >= 0.84
 
 
 def test_logistics_is_not_treated_as_a_medical_decision(dialogue):
