@@ -229,8 +229,8 @@ class Triage:
     def _clears(self, message: Message, stems: Sequence[str], chance: float, found: Fired) -> bool:
         """May the learned net clear this rule's alarm? Only when the category allows it for this
         rule, the message is long enough to explain the symptom away, no person shares it, and
-        the net reads as harmless the whole message (`chance`), the words around the symptom and
-        the symptom's own clause."""
+        the net reads as harmless the whole message (`chance`, below `clear_below`), and the words
+        around the symptom and the symptom's own clause (below `clear_near_below`)."""
         if chance >= self.clear_below or not self._category(found.urgency.category).clearable(found.rule):
             return False
         if len(message.stems) < self.clear_min_words:
@@ -244,10 +244,11 @@ class Triage:
             return False
         # ...and the symptom's own clause must read as harmless without the setting around it
         # ("playing a game"). A clause from the message's start to the near window's end sets
-        # nothing aside.
+        # nothing aside. Like the near window, it is a few words read by a net that learned from
+        # whole messages, so it is held to the same line.
         first, last = self._clause(message, found.start, found.end)
         sets_aside = first > 0 or last < found.end + NEAR_WORDS
-        return not (sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_below)
+        return not (sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_near_below)
 
     def _clause(self, message: Message, start: int, end: int) -> tuple[int, int]:
         """The clause holding the symptom at words [start, end): from after the first word of the

@@ -15,13 +15,14 @@ URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
 # was never used for tuning. Measured on all 3,437 held-out messages: 0.994 (1,537 of 1,547),
-# met, and 0.090 (171 of 1,890), NOT met (BENCHMARKS.md lists every miss); these floors hold the
+# met, and 0.082 (155 of 1,890; 171 before the symptom's clause was held to `clear_near_below`),
+# NOT met (BENCHMARKS.md lists every miss); these floors hold the
 # measured level so that no change makes it worse. The first writers' and writers a-b's
 # look-alikes keep a floor of their own (0.035; measured 7 of 289); the later writers (s, t, w,
 # x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee, then hh and jj) wrote harder
 # look-alikes and plain conversation.
 MIN_RECALL = 0.993  # 1,537 of 1,547 is 0.99354...
-MAX_FALSE_ALARMS = 0.091  # 171 of 1,890 is 0.0904...
+MAX_FALSE_ALARMS = 0.0821  # 155 of 1,890 is 0.08201...
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
                  "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee", "writer-hh", "writer-jj"}
@@ -353,8 +354,15 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
     - every category, by four writers of 2026-11-23 (everyday settings, context, other people
       and care, plain chat and self-harm nuance; the `check` half of
       probes/writers_2026_11_23.jsonl; phrases were written from the other half's misses):
-      238 of 243, and 80 of 585 harmless ones alarm. Scored before any use: 504 of 512, 149 of
+      238 of 243, and 74 of 585 harmless ones alarm (80 before the symptom's clause was held to
+      `clear_near_below`). Scored before any use: 504 of 512, 149 of
       1,120 on the whole set. Learning from it was tried and not adopted (BENCHMARKS.md).
+    - minimal pairs by five writers of the eleventh session (probes/pairs_2026_11_23.jsonl): a
+      harmless look-alike and an emergency in the same setting and words (a film, a figure of
+      speech, a memory, a job story, a leaflet). Written to be learned from; learning from them
+      cleared reviewed emergencies ("husband unrousable and floppy on the sofa") and was not
+      adopted, so they are measured only: 1,472 of 1,481, and 278 of 1,481 harmless ones alarm
+      (292 before the symptom's clause was held to `clear_near_below`).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
     overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
     came with the phrases written from the history probe. These floors hold that level."""
@@ -363,7 +371,8 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
             "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 10, 21),
             "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
             "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17),
-            "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 5, 80)}
+            "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 5, 74),
+            "minimal pairs": (load_jsonl("probes/pairs_2026_11_23.jsonl"), 9, 278)}
     for name, (rows, most_missed, most_alarms) in sets.items():
         missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
         alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
@@ -377,10 +386,25 @@ def test_the_newest_probe_is_split_by_hash_and_never_learned_from():
     rows = load_jsonl("probes/writers_2026_11_23.jsonl")
     assert all(r["set"] == ("check" if int(hashlib.sha256(r["message"].encode()).hexdigest(), 16) % 2 else "written-against")
                for r in rows)
+    assert unseen(rows)
+
+
+def test_the_minimal_pairs_were_never_learned_from_and_keep_their_twins():
+    """Each pair is one emergency and one look-alike, none learned from nor held out."""
+    rows = load_jsonl("probes/pairs_2026_11_23.jsonl")
+    twins: dict[tuple[str, int], list[str]] = {}
+    for r in rows:
+        twins.setdefault((r["source"], r["pair"]), []).append(r["expect"])
+    assert all(sorted(kinds) == ["B", "E"] for kinds in twins.values())
+    assert unseen(rows)
+
+
+def unseen(rows: list[dict]) -> bool:
+    """No text of `rows` is in the learned net's examples or the held-out half."""
     learned = {plain(json.loads(line)["message"]) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines() if line}
     probe = {plain(r["message"]) for r in rows}
     learned_too, held_out_too = len(probe & learned), len(probe & {plain(r["message"]) for r in HELD_OUT})
-    assert learned_too == 0 and held_out_too == 0
+    return learned_too == 0 and held_out_too == 0
 
 
 @pytest.mark.parametrize("message", [
