@@ -31,7 +31,7 @@ class Modifier:
 class ContextRules:
     def __init__(self, data: Mapping, stem: Callable[[str], str], rewrite: Mapping[str, str] | None = None) -> None:
         problems = [k for k in data if k not in (*KINDS, "max_scope", "comma_ends_scope", "terminations", "pseudo",
-                                                 "present", "returning", "not_over", "years_are_historical",
+                                                 "present", "applies_now", "returning", "not_over", "years_are_historical",
                                                  "ongoing_since", "subjects")]
         if problems:
             raise ValueError(f"context.yaml: unknown section(s) {', '.join(problems)}")
@@ -55,6 +55,7 @@ class ContextRules:
         self._pseudo = PhraseMatcher([(p, "pseudo") for p in data.get("pseudo", ())], stem, rewrite)
         self._present = PhraseMatcher([(p, "present") for p in data.get("present", ())], stem, rewrite)
         self._returning = PhraseMatcher([(p, "returning") for p in data.get("returning", ())], stem, rewrite)
+        self._applies_now = PhraseMatcher([(p, "applies_now") for p in data.get("applies_now", ())], stem, rewrite)
         self._not_over = PhraseMatcher([(p, "not_over") for p in data.get("not_over", ())], stem, rewrite)
         subjects = data.get("subjects") or {}
         keys = ("openers", "owners", "describers", "not_people", "links", "either")
@@ -88,6 +89,9 @@ class ContextRules:
             cancelled = PAST
         else:
             cancelled = frozenset({"long_past"}) if self._not_over.find(stems) else frozenset()
+        # "...the leaflet says call 999 if you have X. I have all of those now": what it lists is now.
+        if self.applies_now(stems):
+            cancelled |= {"quoted", "generic", "hypothetical"}
         found: list[Modifier] = []
         for match in self._triggers.find(stems):
             if match.start in in_pseudo:
@@ -158,6 +162,10 @@ class ContextRules:
             if end < len(stems) and sentence_of[end] == sentence_of[i]:
                 found.append(Modifier("not_a_person", (i, i + 1), (i + 1, end + 1)))
         return found
+
+    def applies_now(self, stems: Sequence[str]) -> bool:
+        """Does the message say that what it quotes or lists is happening now (`applies_now`)?"""
+        return bool(self._applies_now.find(stems))
 
     def without_animals_and_characters(self, stems: Sequence[str]) -> tuple[str, ...]:
         """`stems` with every word of `not_people` and `either` blanked, positions kept."""

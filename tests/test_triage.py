@@ -361,8 +361,10 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       harmless look-alike and an emergency in the same setting and words (a film, a figure of
       speech, a memory, a job story, a leaflet). Written to be learned from; learning from them
       cleared reviewed emergencies ("husband unrousable and floppy on the sofa") and was not
-      adopted, so they are measured only: 1,472 of 1,481, and 278 of 1,481 harmless ones alarm
-      (292 before the symptom's clause was held to `clear_near_below`).
+      adopted, so they are measured only: 1,476 of 1,481 (1,472 before the phrases written from
+      the `written-against` half's misses: `applies_now`, "tired of living", "good side"), and
+      278 of 1,481 harmless ones alarm (292 before the symptom's clause was held to
+      `clear_near_below`).
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
     overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
     came with the phrases written from the history probe. These floors hold that level."""
@@ -372,7 +374,7 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
             "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
             "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17),
             "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 5, 74),
-            "minimal pairs": (load_jsonl("probes/pairs_2026_11_23.jsonl"), 9, 278)}
+            "minimal pairs": (load_jsonl("probes/pairs_2026_11_23.jsonl"), 5, 278)}
     for name, (rows, most_missed, most_alarms) in sets.items():
         missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
         alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
@@ -579,3 +581,25 @@ def test_an_age_is_not_the_long_past(dialogue, message):
     """"in my twenties" says how old someone is as often as when something happened: it is not a
     long-past trigger (context.yaml), so a patient's age never explains an emergency away."""
     assert dialogue.respond(message).kind == "urgent"
+
+
+@pytest.mark.parametrize("message, category", [
+    ("the sheet says get help if you have hives, a swollen tongue or wheezing. I have all of those now", "anaphylaxis"),
+    ("copied from the website: call 999 if someone is unresponsive or not breathing. my husband is like that right now", "unresponsive"),
+    ("honestly I'm just tired of living at this point", "self_harm"),
+    ("my good arm and leg went weak an hour ago, the bad side is from my old injury", "stroke")])
+def test_what_a_leaflet_lists_happening_now_or_a_new_side_is_urgent(dialogue, message, category):
+    """ConText's `applies_now` cancels the leaflet's quoted and hypothetical readings, and the
+    learned net may not clear such a message; "good side" is one side (written from the
+    `written-against` half of probes/pairs_2026_11_23.jsonl, in other words)."""
+    reply = dialogue.respond(message)
+    assert reply.kind == "urgent" and reply.urgent.category == category
+
+
+@pytest.mark.parametrize("message", [
+    "copied from the leaflet: if you have all of these symptoms, chest pain and shortness of breath, call 999",
+    "I'm tired of living like this with the fatigue, any tips?",
+    "is it ok to take all my tablets at once in the morning or spread them out?",
+    "my good side is fine, the weak side from my old stroke is the same as ever"])
+def test_a_leaflet_a_figure_of_speech_or_an_old_weakness_is_not_urgent(dialogue, message):
+    assert dialogue.respond(message).kind != "urgent"
