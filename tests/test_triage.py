@@ -121,6 +121,12 @@ def test_no_triage_example_is_a_held_out_message():
     ("swallowed a handful of diazepam", "self_harm"),
     ("me tomé todas mis pastillas para dormir", "self_harm"),
     ("asthma attack wont stop 4 puffs nothing", "airway_breathing"),
+    # What a leaflet lists, said to be happening now (`applies_now`: the learned net may not clear
+    # it either), and a new weakness on the good side (from the minimal pairs' written-against half).
+    ("the sheet says get help if you have hives, a swollen tongue or wheezing. I have all of those now", "anaphylaxis"),
+    ("copied from the website: call 999 if someone is unresponsive or not breathing. my husband is like that right now", "unresponsive"),
+    ("honestly I'm just tired of living at this point", "self_harm"),
+    ("my good arm and leg went weak an hour ago, the bad side is from my old injury", "stroke"),
 ])
 def test_the_issue_examples_are_urgent(dialogue, message, category):
     reply = dialogue.respond(message)
@@ -151,6 +157,10 @@ def test_the_issue_examples_are_urgent(dialogue, message, category):
     "Is it ok to take a razor to my legs right after the infusion?",
     "I'm planning not to be here next Tuesday, can I move my infusion?",
     "my inhaler isnt helping with this cold",
+    "copied from the leaflet: if you have all of these symptoms, chest pain and shortness of breath, call 999",
+    "I'm tired of living like this with the fatigue, any tips?",
+    "is it ok to take all my tablets at once in the morning or spread them out?",
+    "my good side is fine, the weak side from my old stroke is the same as ever",
 ])
 def test_look_alikes_are_not_urgent(dialogue, message):
     assert dialogue.respond(message).kind != "urgent"
@@ -581,25 +591,3 @@ def test_an_age_is_not_the_long_past(dialogue, message):
     """"in my twenties" says how old someone is as often as when something happened: it is not a
     long-past trigger (context.yaml), so a patient's age never explains an emergency away."""
     assert dialogue.respond(message).kind == "urgent"
-
-
-@pytest.mark.parametrize("message, category", [
-    ("the sheet says get help if you have hives, a swollen tongue or wheezing. I have all of those now", "anaphylaxis"),
-    ("copied from the website: call 999 if someone is unresponsive or not breathing. my husband is like that right now", "unresponsive"),
-    ("honestly I'm just tired of living at this point", "self_harm"),
-    ("my good arm and leg went weak an hour ago, the bad side is from my old injury", "stroke")])
-def test_what_a_leaflet_lists_happening_now_or_a_new_side_is_urgent(dialogue, message, category):
-    """ConText's `applies_now` cancels the leaflet's quoted and hypothetical readings, and the
-    learned net may not clear such a message; "good side" is one side (written from the
-    `written-against` half of probes/pairs_2026_11_23.jsonl, in other words)."""
-    reply = dialogue.respond(message)
-    assert reply.kind == "urgent" and reply.urgent.category == category
-
-
-@pytest.mark.parametrize("message", [
-    "copied from the leaflet: if you have all of these symptoms, chest pain and shortness of breath, call 999",
-    "I'm tired of living like this with the fatigue, any tips?",
-    "is it ok to take all my tablets at once in the morning or spread them out?",
-    "my good side is fine, the weak side from my old stroke is the same as ever"])
-def test_a_leaflet_a_figure_of_speech_or_an_old_weakness_is_not_urgent(dialogue, message):
-    assert dialogue.respond(message).kind != "urgent"
