@@ -195,7 +195,8 @@ class Triage:
     def _urgency(self, message: Message, mentions: Mapping[str, list[Match]]) -> Urgency | None:
         """Rules first; the learned net may clear a rule's alarm when it is confident the message
         is harmless (never where the category's `learned_can_clear` forbids it, nor for a message
-        shorter than `clear_min_words`, nor when a person shares the symptom ("so did I"), nor
+        shorter than `clear_min_words`, nor one saying what it quotes is happening now
+        (`applies_now`), nor when a person shares the symptom ("so did I"), nor
         unless the symptom's surroundings and its own clause read as harmless too), and raises
         one itself when it is confident of an emergency no rule saw in a message with a content
         word."""
@@ -215,7 +216,8 @@ class Triage:
             return None
         raised = self.by_meaning(message)
         if raised is not None:
-            if chance >= self.clear_below or not self._category(raised.category).clearable(None):
+            if (chance >= self.clear_below or not self._category(raised.category).clearable(None)
+                    or self._context.applies_now(message.stems)):
                 return raised
             return None
         # Alone, the net needs a word that names something: a message of nothing but "and?"
