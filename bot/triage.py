@@ -202,6 +202,8 @@ class Triage:
         word."""
         fired = self._rules(message, mentions)
         first = next(fired, None)
+        if first is not None and self._context.applies_now(message.stems):
+            return first.urgency  # "...I have all of those now": the leaflet's words explain nothing away
         # Whose symptom it is, ConText's reviewed subject rules decide (not_a_person). To clear a
         # rule's alarm the net reads the message without their animal and character words, whose
         # weights it learned from pets' look-alikes: "my daughter dressed as a cat just collapsed".
@@ -230,16 +232,13 @@ class Triage:
 
     def _clears(self, message: Message, stems: Sequence[str], chance: float, found: Fired) -> bool:
         """May the learned net clear this rule's alarm? Only when the category allows it for this
-        rule, the message is long enough to explain the symptom away, does not say that what it
-        quotes or lists is happening now, no person shares it, and
+        rule, the message is long enough to explain the symptom away, no person shares it, and
         the net reads as harmless the whole message (`chance`, below `clear_below`), and the words
         around the symptom and the symptom's own clause (below `clear_near_below`)."""
         if chance >= self.clear_below or not self._category(found.urgency.category).clearable(found.rule):
             return False
         if len(message.stems) < self.clear_min_words:
             return False  # too short to hold anything that explains the symptom away
-        if self._context.applies_now(message.stems):
-            return False  # "...I have all of those now": the leaflet's words around it explain nothing away
         if self._context.shared_sentences(message.stems, message.sentence_of) & {
                 message.sentence_of[i] for i in range(found.start, found.end)}:
             return False  # "the cat collapsed and then so did i": a person has it too
