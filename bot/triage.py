@@ -161,6 +161,9 @@ class Triage:
         learned = data.get("learned") or {}
         self.clear_below = float(learned.get("clear_below", 0.0))
         self.clear_near_below = float(learned.get("clear_near_below", self.clear_below))
+        self.settled_clear_below = float(learned.get("settled_clear_below", self.clear_below))
+        self.settled_clear_near_below = float(learned.get("settled_clear_near_below", self.clear_near_below))
+        self._now_words = PhraseMatcher([(p, "now") for p in learned.get("now_words", ())], stem, rewrite)
         self.alert_above = float(learned.get("alert_above", 1.01))
         self.alert_above_long = float(learned.get("alert_above_long", self.alert_above))
         self.long_words = int(learned.get("long_words", 0))
@@ -234,8 +237,12 @@ class Triage:
         """May the learned net clear this rule's alarm? Only when the category allows it for this
         rule, the message is long enough to explain the symptom away, no person shares it, and
         the net reads as harmless the whole message (`chance`, below `clear_below`), and the words
-        around the symptom and the symptom's own clause (below `clear_near_below`)."""
-        if chance >= self.clear_below or not self._category(found.urgency.category).clearable(found.rule):
+        around the symptom and the symptom's own clause (below `clear_near_below`). In a message
+        of `long_words` or more, a symptom whose sentence has none of `now_words` is held to the
+        `settled_` lines instead, except for its own clause."""
+        whole, near_line = ((self.settled_clear_below, self.settled_clear_near_below) if self._settled(message, found)
+                            else (self.clear_below, self.clear_near_below))
+        if chance >= whole or not self._category(found.urgency.category).clearable(found.rule):
             return False
         if len(message.stems) < self.clear_min_words:
             return False  # too short to hold anything that explains the symptom away
@@ -244,7 +251,7 @@ class Triage:
             return False  # "the cat collapsed and then so did i": a person has it too
         # A long message about parking and insurance must not dilute "and I can't breathe".
         near = stems[max(0, found.start - NEAR_WORDS):found.end + NEAR_WORDS]
-        if self._learned.assess(near)[0] >= self.clear_near_below:
+        if self._learned.assess(near)[0] >= near_line:
             return False
         # ...and the symptom's own clause must read as harmless without the setting around it
         # ("playing a game"). A clause from the message's start to the near window's end sets
@@ -253,6 +260,14 @@ class Triage:
         first, last = self._clause(message, found.start, found.end)
         sets_aside = first > 0 or last < found.end + NEAR_WORDS
         return not (sets_aside and self._learned.assess(stems[first:last])[0] >= self.clear_near_below)
+
+    def _settled(self, message: Message, found: Fired) -> bool:
+        """A long message in which nothing in the symptom's sentence says it is now ("just",
+        "tonight"): more often something over, or someone else's, than happening as they write."""
+        if len(message.stems) < self.long_words:
+            return False
+        now = {message.sentence_of[m.start] for m in self._now_words.find(message.stems, message.words)}
+        return not now & {message.sentence_of[i] for i in range(found.start, found.end)}
 
     def _clause(self, message: Message, start: int, end: int) -> tuple[int, int]:
         """The clause holding the symptom at words [start, end): from after the first word of the
@@ -373,12 +388,13 @@ def validate(data: Any) -> tuple[tuple[Category, ...], dict[str, list[str]]]:
     if not isinstance(learned, dict):
         problems.append("learned: must be a mapping")
     else:
-        for key, low, high in (("clear_below", 0.0, 1.0), ("clear_near_below", 0.0, 1.0), ("alert_above", 0.0, 1.01),
+        for key, low, high in (("clear_below", 0.0, 1.0), ("clear_near_below", 0.0, 1.0), ("settled_clear_below", 0.0, 1.0),
+                               ("settled_clear_near_below", 0.0, 1.0), ("alert_above", 0.0, 1.01),
                                ("alert_above_long", 0.0, 1.01), ("clear_min_words", 0, 1000), ("long_words", 0, 1000)):
             value = learned.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"learned.{key}: must be a number from {low} to {high}")
-        for key in ("clause_breaks", "setting_starts"):
+        for key in ("clause_breaks", "setting_starts", "now_words"):
             phrases = learned.get(key, [])
             if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
                 problems.append(f"learned.{key}: must be a list of phrases")

@@ -230,6 +230,24 @@ def test_a_broken_triage_file_is_a_clear_error(searcher, tmp_path):
         Triage.load(searcher.understander, bad)
 
 
+@pytest.mark.parametrize("message, alarm", [
+    ("My wife fainted at her first infusion but she's been fine since. Could someone sit with her next time?", False),
+    ("My wife fainted just now at her first infusion but she's been fine since. Could someone sit with her next time?", True),
+    ("My wife fainted at her first infusion tonight but she's been fine since. Could someone sit with her next time?", True),
+    ("My wife fainted at her first infusion, fine since", True),  # too short to be held to them
+])
+def test_only_a_long_message_saying_nothing_of_now_is_held_to_the_settled_lines(searcher, settings, message, alarm):
+    """With lines that never clear and `settled_` lines that always do, only a message of
+    `long_words` or more with none of `now_words` in the symptom's sentence is cleared."""
+    from bot.analysis import read_yaml
+    from bot.cache import Cache
+    from bot.triage import DATA_FILE, Triage, TriageError
+    data = read_yaml(DATA_FILE, TriageError)
+    data["learned"] |= {"clear_below": 0.0, "clear_near_below": 1.0, "settled_clear_below": 1.0, "settled_clear_near_below": 1.0}
+    lines = Triage(data, searcher.understander, cache=Cache.for_corpus(settings.index_cache_dir, searcher.fingerprint))
+    assert (lines.assess(searcher.understander.read(message)) is not None) is alarm
+
+
 @pytest.mark.parametrize("message", ["my son was playing a game and had a seizure", "fed the dog then had a seizure",
                                      "my son was playing a game, had a seizure", "my son had a seizure while playing",
                                      "i fainted while feeding the cat"])
@@ -355,7 +373,8 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       net's examples): 76 of 80 alarm (53 at the session's start), 14 of 79 harmless ones (12);
     - suicide and self-harm without an overdose (half of one writer's set; the other half and two
       more writers' sets are in the examples): 52 of 57 (30), 12 of 48 harmless (12);
-    - IVIG's warning signs and stroke: 99 of 100 (100), 10 of 100 harmless (11);
+    - IVIG's warning signs and stroke: 99 of 100 (100), 8 of 100 harmless (11; 10 before the
+      `settled_` lines);
     - everyday messages in the words of a crisis ("I won't be around next week", "can you
       overdose on IVIG?") and crises told in that register (the `check` half of
       probes/everyday.jsonl; phrases were written from the other half): 53 of 53 (53), 17 of 157
@@ -368,8 +387,8 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
     - every category, by four writers of 2026-11-23 (everyday settings, context, other people
       and care, plain chat and self-harm nuance; the `check` half of
       probes/writers_2026_11_23.jsonl; phrases were written from the other half's misses):
-      238 of 243, and 74 of 585 harmless ones alarm (80 before the symptom's clause was held to
-      `clear_near_below`). Scored before any use: 504 of 512, 149 of
+      239 of 243, and 65 of 585 harmless ones alarm (80 before the symptom's clause was held to
+      `clear_near_below`, 74 before the `settled_` lines). Scored before any use: 504 of 512, 149 of
       1,120 on the whole set. Learning from it was tried and not adopted (BENCHMARKS.md).
     - minimal pairs by five writers of the eleventh session (probes/pairs_2026_11_23.jsonl): a
       harmless look-alike and an emergency in the same setting and words (a film, a figure of
@@ -377,18 +396,24 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
       cleared reviewed emergencies ("husband unrousable and floppy on the sofa") and was not
       adopted, so they are measured only. The `check` half (pairs split by their emergency's
       SHA-256): 764 of 768 (763 before `applies_now` and "good side", written from the other
-      half's misses), and 136 of 768 harmless ones alarm (142 before the symptom's clause was
-      held to `clear_near_below`).
+      half's misses), and 126 of 768 harmless ones alarm (142 before the symptom's clause was
+      held to `clear_near_below`, 136 before the `settled_` lines).
+    - emergencies told after the fact, by two writers of the twelfth session
+      (probes/settled_2026_11_23.jsonl): long messages in the past tense with none of
+      `now_words`, the messages the `settled_` lines are loosest on. Scored before any use, the
+      lines lost none of 140 (138 caught with them and without); the two misses, both self-harm,
+      were then written against, so all of it is `written-against`.
     Since self-harm's indirect signs became clearable (triage.yaml `self_harm_signs`), harmless
     overdose and self-harm messages alarm 10 and 9 times (14 and 12 before); self-harm's 10th
     came with the phrases written from the history probe. These floors hold that level."""
     sets = {"overdoses": ([r for r in OVERDOSES if r["set"] == "check"], 4, 10),
             "self-harm": (load_jsonl("probes/self_harm_check.jsonl"), 5, 10),
             "self-harm history": ([r for r in load_jsonl("probes/self_harm_history.jsonl") if r["set"] == "check"], 10, 21),
-            "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 10),
+            "warning signs": (load_jsonl("probes/warning_signs.jsonl"), 1, 8),
             "everyday": ([r for r in load_jsonl("probes/everyday.jsonl") if r["set"] == "check"], 0, 17),
-            "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 5, 74),
-            "minimal pairs": ([r for r in load_jsonl("probes/pairs_2026_11_23.jsonl") if r["set"] == "check"], 4, 136)}
+            "writers 2026-11-23": ([r for r in load_jsonl("probes/writers_2026_11_23.jsonl") if r["set"] == "check"], 4, 65),
+            "minimal pairs": ([r for r in load_jsonl("probes/pairs_2026_11_23.jsonl") if r["set"] == "check"], 4, 126),
+            "told after the fact": (load_jsonl("probes/settled_2026_11_23.jsonl"), 0, 0)}
     for name, (rows, most_missed, most_alarms) in sets.items():
         missed = [r["message"] for r in rows if r["expect"] == "E" and dialogue.respond(r["message"]).kind != "urgent"]
         alarms = [r["message"] for r in rows if r["expect"] == "B" and dialogue.respond(r["message"]).kind == "urgent"]
@@ -418,6 +443,10 @@ def test_the_minimal_pairs_were_never_learned_from_and_keep_their_twins_in_one_h
         half = "check" if int(hashlib.sha256(emergency.encode()).hexdigest(), 16) % 2 else "written-against"
         assert [r["set"] for r in pair] == [half, half]
     assert overlaps(rows) == (0, 0)
+
+
+def test_the_after_the_fact_probe_is_neither_learned_from_nor_held_out():
+    assert overlaps(load_jsonl("probes/settled_2026_11_23.jsonl")) == (0, 0)
 
 
 def overlaps(rows: list[dict]) -> tuple[int, int]:
