@@ -15,14 +15,14 @@ URGENT = [r for r in HELD_OUT if r["urgent"]]
 BENIGN = [r for r in HELD_OUT if not r["urgent"]]
 # The triage issue's targets are recall >= 0.99 and false alarms <= 0.02 on this half, which
 # was never used for tuning. Measured on all 3,437 held-out messages: 0.994 (1,537 of 1,547),
-# met, and 0.082 (155 of 1,890; 171 before the symptom's clause was held to `clear_near_below`),
-# NOT met (BENCHMARKS.md lists every miss); these floors hold the
+# met, and 0.075 (142 of 1,890; 171 before the symptom's clause was held to `clear_near_below`,
+# 155 before the `settled_` lines), NOT met (BENCHMARKS.md lists every miss); these floors hold the
 # measured level so that no change makes it worse. The first writers' and writers a-b's
 # look-alikes keep a floor of their own (0.035; measured 7 of 289); the later writers (s, t, w,
 # x, y, then o, p, u, mm and ctx, then aa and bb, then dd and ee, then hh and jj) wrote harder
 # look-alikes and plain conversation.
 MIN_RECALL = 0.993  # 1,537 of 1,547 is 0.99354...
-MAX_FALSE_ALARMS = 0.0821  # 155 of 1,890 is 0.08201...
+MAX_FALSE_ALARMS = 0.0752  # 142 of 1,890 is 0.07513...
 EARLIER_MAX_FALSE_ALARMS = 0.035
 LATER_WRITERS = {"writer-s", "writer-t", "writer-w", "writer-x", "writer-y", "writer-o", "writer-p", "writer-u", "writer-mm",
                  "writer-ctx", "writer-aa", "writer-bb", "writer-dd", "writer-ee", "writer-hh", "writer-jj"}
