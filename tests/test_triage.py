@@ -132,6 +132,18 @@ def test_the_issue_examples_are_urgent(dialogue, message, category):
     assert reply.kind == "urgent" and reply.urgent.category == category
 
 
+@pytest.mark.parametrize("message, category", [
+    ("my arm where the drip went in is swollen and bluish", "blood_clot"),
+    ("haven't needed the loo since yesterday's infusion", "kidney"),
+])
+def test_signs_the_learned_net_alone_once_caught_have_rules(dialogue, message, category):
+    """Two tune messages were caught only by the learned net, and learning more data once lost
+    them: a clot in the arm the drip went into, and little urine in the loo's words. A rule
+    holds them now, whatever the net learns."""
+    urgent = dialogue.respond(message).urgent
+    assert urgent is not None and (urgent.category, urgent.how) == (category, "rule")
+
+
 @pytest.mark.parametrize("message", [
     "I don't have chest pain, just a mild headache",
     "I nearly fainted when I saw the bill",
