@@ -66,8 +66,9 @@ URGENT = {
                   "A sudden or very severe headache, or a headache with a stiff neck or with light hurting the eyes, "
                   "needs to be checked straight away. Call {emergency_number} now or go to an emergency department."),
     "blood_clot": ("Contact your care team today",
-                   "A painful, swollen or red leg can be a sign of a blood clot, which IVIG can rarely cause. Contact "
-                   "{clinic_phone} today. If you also become short of breath or have chest pain, call {emergency_number} now."),
+                   "A painful, swollen or red leg, or an arm that swells and turns blue or purple, can be a sign of a "
+                   "blood clot, which IVIG can rarely cause. Contact {clinic_phone} today. If you also become short of "
+                   "breath or have chest pain, call {emergency_number} now."),
     "kidney": ("Contact your care team today",
                "Passing little or no urine after IVIG can be a sign of a kidney problem. Contact {clinic_phone} today. "
                "If you feel very unwell, call {emergency_number}."),

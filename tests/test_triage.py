@@ -405,8 +405,9 @@ def test_targeted_probe_sets_raise_alarms(dialogue):
     - minimal pairs by five writers of the eleventh session (probes/pairs_2026_11_23.jsonl): a
       harmless look-alike and an emergency in the same setting and words (a film, a figure of
       speech, a memory, a job story, a leaflet). Written to be learned from; learning from them
-      cleared reviewed emergencies ("husband unrousable and floppy on the sofa") and was not
-      adopted, so they are measured only. The `check` half (pairs split by their emergency's
+      (all of them, and in the thirteenth session the `written-against` half) cleared reviewed
+      emergencies ("in the film, my husband collapsed") and was not adopted, so they are
+      measured only. The `check` half (pairs split by their emergency's
       SHA-256): 764 of 768 (763 before `applies_now` and "good side", written from the other
       half's misses), and 126 of 768 harmless ones alarm (142 before the symptom's clause was
       held to `clear_near_below`, 136 before the `settled_` lines).
